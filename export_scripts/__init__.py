@@ -1,0 +1,1 @@
+"""Scripts that turn trained weights into TorchServe model archives (`model_store/*.mar`)."""

@@ -1,0 +1,1 @@
+"""TorchServe handlers. Every model follows `handlers.base.BaseHandler`'s lifecycle."""

@@ -1,0 +1,1 @@
+"""Network definitions: each defined once, imported by handlers, training and export scripts."""
