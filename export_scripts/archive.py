@@ -1,0 +1,56 @@
+"""Build a TorchServe `.mar` with torch-model-archiver from an `ArchiveSpec`.
+
+The handler and network packages are staged next to the handler entry file, so an archive runs on
+any TorchServe that has the pinned requirements, without this repository installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGES_IN_ARCHIVE = ("handlers", "networks")
+
+
+@dataclass(frozen=True)
+class ArchiveSpec:
+    name: str
+    version: str
+    handler: Path  # entry file inside handlers/, exposing `handle(data, context)`
+    serialized_file: Path
+    config_file: Path
+    extra_files: list[Path] = field(default_factory=list)
+
+
+def _stage_packages(staging: Path) -> Path:
+    source_root = staging / "src"
+    shutil.rmtree(source_root, ignore_errors=True)
+    for package in PACKAGES_IN_ARCHIVE:
+        shutil.copytree(REPO_ROOT / package, source_root / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return source_root
+
+
+def build_archive(spec: ArchiveSpec, export_dir: Path, staging: Path) -> Path:
+    """Run torch-model-archiver and return the path of the written `.mar`."""
+    export_dir.mkdir(parents=True, exist_ok=True)
+    source_root = _stage_packages(staging)
+    extra = [str(source_root), *(str(p) for p in spec.extra_files)]
+    archiver = Path(sys.executable).with_name("torch-model-archiver")
+    command = [
+        str(archiver),
+        "--model-name", spec.name,
+        "--version", spec.version,
+        "--handler", str(spec.handler),
+        "--serialized-file", str(spec.serialized_file),
+        "--config-file", str(spec.config_file),
+        "--extra-files", ",".join(extra),
+        "--export-path", str(export_dir),
+        "--force",
+    ]
+    subprocess.run(command, check=True)
+    return export_dir / f"{spec.name}.mar"

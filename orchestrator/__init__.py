@@ -1,0 +1,1 @@
+"""MuseAIka orchestrator: thin FastAPI routes over services that call the model servers."""

@@ -1,0 +1,1 @@
+"""HTTP layer: routes stay thin; services do the work."""

@@ -1,0 +1,31 @@
+"""Map domain errors to HTTP answers: 4xx with a reason, 503 with Retry-After."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from orchestrator.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
+
+logger = logging.getLogger(__name__)
+
+
+def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
+    @app.exception_handler(InvalidInputError)
+    async def invalid_input(_: Request, error: InvalidInputError) -> JSONResponse:
+        return JSONResponse({"detail": error.reason}, status_code=error.status)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_: Request, error: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=404)
+
+    @app.exception_handler(DependencyUnavailableError)
+    async def unavailable(_: Request, error: DependencyUnavailableError) -> JSONResponse:
+        logger.warning("dependency unavailable", extra={"dependency": error.dependency, "reason": error.reason})
+        return JSONResponse(
+            {"detail": f"{error.dependency} is unavailable: {error.reason}", "dependency": error.dependency},
+            status_code=503,
+            headers={"Retry-After": str(retry_after_s)},
+        )

@@ -1,0 +1,27 @@
+"""Domain errors raised by services; `orchestrator.api.errors` turns them into HTTP answers."""
+
+from __future__ import annotations
+
+
+class InvalidInputError(Exception):
+    """The client sent something we refuse (4xx); `status` says which kind of refusal."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class DependencyUnavailableError(Exception):
+    """A dependency (model server, database) cannot serve now; the client should retry later."""
+
+    def __init__(self, dependency: str, reason: str) -> None:
+        super().__init__(f"{dependency} unavailable: {reason}")
+        self.dependency = dependency
+        self.reason = reason
+
+
+class NotFoundError(Exception):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found")
+        self.what = what

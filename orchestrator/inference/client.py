@@ -1,0 +1,41 @@
+"""The interface every inference backend implements, and the errors callers handle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from orchestrator.errors import DependencyUnavailableError, InvalidInputError
+
+
+class ModelInputError(InvalidInputError):
+    """The model server refused this payload (e.g. a truncated image): the client's fault."""
+
+
+class ModelUnavailableError(DependencyUnavailableError):
+    """The model server is down, overloaded or timed out."""
+
+    def __init__(self, model: str, reason: str) -> None:
+        super().__init__(f"model:{model}", reason)
+        self.model = model
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    ready: bool
+    detail: str
+
+
+class InferenceBackend(Protocol):
+    name: str
+
+    async def start(self) -> None:
+        """Open connections or load models."""
+
+    async def predict(self, model: str, payload: bytes) -> dict[str, Any]:
+        """One request → the handler's JSON answer for it. Raises ModelInputError/ModelUnavailableError."""
+
+    async def status(self, model: str) -> ModelStatus:
+        """Whether `model` can serve a request now."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,21 @@
+"""Pick the backend named in settings."""
+
+from __future__ import annotations
+
+from orchestrator.inference.client import InferenceBackend
+from orchestrator.inference.embedded import EmbeddedBackend
+from orchestrator.inference.instrumented import InstrumentedBackend
+from orchestrator.inference.torchserve import TorchServeBackend
+from orchestrator.settings import Settings
+
+MODELS = ["emotion"]
+
+
+def create_backend(settings: Settings) -> InferenceBackend:
+    inner: InferenceBackend
+    if settings.inference_backend == "torchserve":
+        inner = TorchServeBackend(settings.torchserve_inference_url, settings.torchserve_management_url,
+                                  settings.inference_timeout_s)
+    else:
+        inner = EmbeddedBackend(settings.model_store, settings.torchserve_config, settings.embedded_work_dir, MODELS)
+    return InstrumentedBackend(inner)

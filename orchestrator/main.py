@@ -1,0 +1,79 @@
+"""FastAPI application factory: `uvicorn orchestrator.main:create_app --factory`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from orchestrator.api.errors import install_error_handlers
+from orchestrator.api.routes import health, moods
+from orchestrator.errors import DependencyUnavailableError
+from orchestrator.inference.factory import MODELS, create_backend
+from orchestrator.logging_setup import configure_logging
+from orchestrator.metrics import HTTP_REQUEST_SECONDS
+from orchestrator.services.face_mood import FaceMoodService, UploadLimits
+from orchestrator.services.readiness import ReadinessService
+from orchestrator.settings import Settings, get_settings
+from orchestrator.store.mongo import MongoStore
+from orchestrator.store.mood_events import MoodEventRepository
+
+# Multipart framing on top of the image itself.
+UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        inference = create_backend(settings)
+        await inference.start()
+        store = MongoStore(settings.mongo_url, settings.mongo_database, settings.mongo_timeout_ms)
+        events = MoodEventRepository(store)
+        try:
+            await events.ensure_indexes()
+        except DependencyUnavailableError:
+            pass  # MongoDB may come up later; /readyz reports it meanwhile
+        app.state.settings = settings
+        app.state.inference = inference
+        app.state.face_mood = FaceMoodService(inference, events, UploadLimits(settings.max_upload_bytes,
+                                                                               settings.max_image_pixels))
+        app.state.readiness = ReadinessService(inference, store, MODELS)
+        try:
+            yield
+        finally:
+            await inference.close()
+            await store.close()
+
+    app = FastAPI(
+        title="MuseAIka",
+        version="0.1.0",
+        description="Turns how a person feels into music. This slice: face photo → emotions → mood.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app, settings.retry_after_s)
+    app.include_router(health.router)
+    app.include_router(moods.router)
+
+    @app.middleware("http")
+    async def limit_and_measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES:
+            response: Response = JSONResponse(
+                {"detail": f"request body is {declared} bytes; the limit is {settings.max_upload_bytes}"},
+                status_code=413)
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUEST_SECONDS.labels(request.method, path, str(response.status_code)).observe(
+            time.perf_counter() - started)
+        return response
+
+    return app

@@ -1,0 +1,1 @@
+"""Services: what the routes ask for, independent of HTTP."""

@@ -1,0 +1,48 @@
+"""Cheap checks on an uploaded image before any model sees it: size, format, pixel count.
+
+Only the header is parsed here; full decoding (and the truncated-file check) happens in the model
+server, which must guard itself anyway.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from orchestrator.errors import InvalidInputError
+
+ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    format: str
+    width: int
+    height: int
+
+
+def inspect_image(data: bytes, max_bytes: int, max_pixels: int) -> ImageHeader:
+    if not data:
+        raise InvalidInputError(400, "the image upload is empty")
+    if len(data) > max_bytes:
+        raise InvalidInputError(413, f"image is {len(data)} bytes; the limit is {max_bytes}")
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb guard would only warn below 2× its limit; ours is the only limit.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as error:
+        raise InvalidInputError(413, f"decompression bomb refused: {error}") from error
+    except (UnidentifiedImageError, OSError) as error:
+        raise InvalidInputError(415, "the upload is not a JPEG, PNG or WebP image") from error
+    if image.format not in ACCEPTED_FORMATS:
+        raise InvalidInputError(415, f"{image.format} images are not supported; send JPEG, PNG or WebP")
+    width, height = image.size
+    if width * height > max_pixels:
+        raise InvalidInputError(
+            413, f"image is {width}x{height} = {width * height} pixels; the limit is {max_pixels} (not decoded)"
+        )
+    return ImageHeader(image.format, width, height)

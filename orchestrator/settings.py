@@ -1,0 +1,39 @@
+"""All orchestrator settings, read from the environment (prefix MUSEAIKA_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MUSEAIKA_", env_file=".env", extra="ignore")
+
+    # Inference: "embedded" runs the handlers in this process; "torchserve" calls TorchServe over HTTP.
+    inference_backend: Literal["embedded", "torchserve"] = "embedded"
+    torchserve_inference_url: str = "http://127.0.0.1:8080"
+    torchserve_management_url: str = "http://127.0.0.1:8081"
+    model_store: Path = REPO_ROOT / "model_store"
+    torchserve_config: Path = REPO_ROOT / "config" / "torchserve.properties"
+    embedded_work_dir: Path = REPO_ROOT / "runtime" / "embedded"
+    inference_timeout_s: float = 30.0
+
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    mongo_database: str = "museaika"
+    mongo_timeout_ms: int = 2000
+
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_image_pixels: int = Field(default=40_000_000, gt=0)
+    retry_after_s: int = 5
+    log_level: str = "INFO"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

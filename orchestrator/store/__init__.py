@@ -1,0 +1,1 @@
+"""Persistence: MongoDB through pymongo's asyncio client."""

@@ -1,0 +1,47 @@
+"""MongoDB connection shared by the repositories; failures surface as `DependencyUnavailableError`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
+
+from orchestrator.errors import DependencyUnavailableError
+
+DEPENDENCY = "mongodb"
+
+
+class MongoStore:
+    def __init__(self, url: str, database: str, timeout_ms: int) -> None:
+        self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            url,
+            serverSelectionTimeoutMS=timeout_ms,
+            connectTimeoutMS=timeout_ms,
+            socketTimeoutMS=timeout_ms * 5,
+            tz_aware=True,
+        )
+        self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
+
+    async def ping(self) -> None:
+        async with translate_errors():
+            await self.client.admin.command("ping")
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+@asynccontextmanager
+async def translate_errors() -> AsyncIterator[None]:
+    """Connection-level failures mean "retry later", not a bug in the request."""
+    try:
+        yield
+    except (ServerSelectionTimeoutError, ConnectionFailure) as error:
+        raise DependencyUnavailableError(DEPENDENCY, str(error).split(",")[0]) from error
+    except PyMongoError as error:
+        if getattr(error, "timeout", False):
+            raise DependencyUnavailableError(DEPENDENCY, "timed out") from error
+        raise

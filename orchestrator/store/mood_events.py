@@ -1,0 +1,56 @@
+"""The `mood_events` collection: one document per analysed input (face photo, text, ...)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+from orchestrator.errors import NotFoundError
+from orchestrator.store.mongo import MongoStore, translate_errors
+
+COLLECTION = "mood_events"
+
+
+@dataclass
+class MoodEvent:
+    source: str  # "face" (later: "text", "fused")
+    model_name: str
+    model_version: str
+    faces: list[dict[str, Any]]
+    mood: dict[str, Any] | None
+    owner_id: str | None = None  # set once users exist
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    id: str | None = None
+
+
+class MoodEventRepository:
+    def __init__(self, store: MongoStore) -> None:
+        self.collection = store.db[COLLECTION]
+
+    async def ensure_indexes(self) -> None:
+        async with translate_errors():
+            await self.collection.create_index([("owner_id", 1), ("created_at", -1)])
+
+    async def add(self, event: MoodEvent) -> MoodEvent:
+        document = asdict(event)
+        document.pop("id")
+        async with translate_errors():
+            result = await self.collection.insert_one(document)
+        event.id = str(result.inserted_id)
+        return event
+
+    async def get(self, event_id: str) -> MoodEvent:
+        try:
+            key = ObjectId(event_id)
+        except (InvalidId, TypeError) as error:
+            raise NotFoundError(f"mood event {event_id!r}") from error
+        async with translate_errors():
+            document = await self.collection.find_one({"_id": key})
+        if document is None:
+            raise NotFoundError(f"mood event {event_id!r}")
+        document["id"] = str(document.pop("_id"))
+        return MoodEvent(**document)
