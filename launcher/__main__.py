@@ -1,0 +1,60 @@
+"""`python -m launcher up`: start the stack in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from launcher.process import ServiceFailedError
+from launcher.services import REPO_ROOT
+from launcher.stack import Stack, StackConfig
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m launcher", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the stack and keep it running")
+    up.add_argument("--backend", choices=["embedded", "torchserve"],
+                    default=os.environ.get("MUSEAIKA_INFERENCE_BACKEND", "embedded"))
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=int(os.environ.get("MUSEAIKA_PORT", "8000")))
+    up.add_argument("--mongo-url", default=os.environ.get("MUSEAIKA_MONGO_URL"),
+                    help="use this MongoDB instead of starting the Mongo-wire server")
+    up.add_argument("--run-dir", type=Path, default=REPO_ROOT / "runtime" / "stack")
+    up.add_argument("--torch-threads", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s launcher %(message)s")
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    config = StackConfig(run_dir=args.run_dir, backend=args.backend, orchestrator_port=args.port,
+                         orchestrator_host=args.host, mongo_url=args.mongo_url, persistent_mongo=True,
+                         torch_threads=args.torch_threads)
+    try:
+        with Stack(config) as stack:
+            print(f"MuseAIka is up on {stack.orchestrator_url} (backend: {args.backend}; API docs at "
+                  f"{stack.orchestrator_url}/docs; logs in {args.run_dir / 'logs'}). Ctrl-C stops everything.",
+                  flush=True)
+            while all(p.running for p in stack.processes.values()):
+                time.sleep(1)
+            dead = [name for name, p in stack.processes.items() if not p.running]
+            print(f"stopping: {', '.join(dead)} exited; see {args.run_dir / 'logs'}", file=sys.stderr)
+            return 1
+    except ServiceFailedError as error:
+        print(f"could not start the stack: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The whole stack as one context manager: start in dependency order, stop in reverse, always."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from launcher import services
+from launcher.process import ManagedProcess
+
+logger = logging.getLogger(__name__)
+
+Backend = Literal["embedded", "torchserve"]
+
+
+@dataclass
+class StackConfig:
+    run_dir: Path
+    backend: Backend = "embedded"
+    orchestrator_port: int | None = None
+    orchestrator_host: str = "127.0.0.1"
+    mongo_url: str | None = None  # a real MongoDB; None starts the Mongo-wire server
+    persistent_mongo: bool = False
+    model_store: Path = services.REPO_ROOT / "model_store"
+    torchserve_template: Path = services.REPO_ROOT / "config" / "torchserve.properties"
+    models: list[str] = field(default_factory=lambda: ["emotion"])
+    torch_threads: int | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.processes: dict[str, ManagedProcess] = {}
+        self.mongo_url = config.mongo_url or ""
+        self.torchserve: services.TorchServeAddresses | None = None
+        self.orchestrator_url = ""
+
+    def _launch(self, process: ManagedProcess) -> None:
+        self.processes[process.name] = process
+        logger.info("starting %s", process.name)
+        process.start()
+        process.wait_ready()
+        logger.info("%s ready", process.name)
+
+    def start(self) -> Stack:
+        config = self.config
+        config.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if config.mongo_url is None:
+                mongo, self.mongo_url = services.mongo_wire_server(config.run_dir, persistent=config.persistent_mongo)
+                self._launch(mongo)
+            env = {
+                "MUSEAIKA_MONGO_URL": self.mongo_url,
+                "MUSEAIKA_INFERENCE_BACKEND": config.backend,
+                "MUSEAIKA_MODEL_STORE": str(config.model_store),
+                "MUSEAIKA_TORCHSERVE_CONFIG": str(config.torchserve_template),
+                "MUSEAIKA_EMBEDDED_WORK_DIR": str(config.run_dir / "embedded"),
+                **config.extra_env,
+            }
+            if config.torch_threads:
+                env["MUSEAIKA_TORCH_THREADS"] = str(config.torch_threads)
+            if config.backend == "torchserve":
+                self.start_torchserve()
+                assert self.torchserve is not None
+                env["MUSEAIKA_TORCHSERVE_INFERENCE_URL"] = self.torchserve.inference
+                env["MUSEAIKA_TORCHSERVE_MANAGEMENT_URL"] = self.torchserve.management
+            orchestrator, self.orchestrator_url = services.orchestrator(
+                config.run_dir, env, config.orchestrator_port, config.orchestrator_host)
+            self._launch(orchestrator)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_torchserve(self) -> None:
+        process, self.torchserve = services.torchserve(
+            self.config.run_dir, self.config.model_store, self.config.torchserve_template, self.config.models,
+            self.config.torch_threads)
+        self._launch(process)
+
+    def stop_service(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is not None:
+            process.stop()
+            logger.info("stopped %s", name)
+
+    def stop(self) -> None:
+        for name in reversed(list(self.processes)):
+            self.stop_service(name)
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
