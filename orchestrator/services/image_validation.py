@@ -35,7 +35,7 @@ def inspect_image(data: bytes, max_bytes: int, max_pixels: int) -> ImageHeader:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as error:
-        raise InvalidInputError(413, f"decompression bomb refused: {error}") from error
+        raise InvalidInputError(413, f"refused before decoding (decompression bomb): {error}") from error
     except (UnidentifiedImageError, OSError) as error:
         raise InvalidInputError(415, "the upload is not a JPEG, PNG or WebP image") from error
     if image.format not in ACCEPTED_FORMATS:
@@ -43,6 +43,7 @@ def inspect_image(data: bytes, max_bytes: int, max_pixels: int) -> ImageHeader:
     width, height = image.size
     if width * height > max_pixels:
         raise InvalidInputError(
-            413, f"image is {width}x{height} = {width * height} pixels; the limit is {max_pixels} (not decoded)"
+            413, f"image is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}; "
+            "refused before decoding"
         )
     return ImageHeader(image.format, width, height)
