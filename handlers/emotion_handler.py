@@ -108,7 +108,8 @@ class EmotionHandler(BaseHandler[DecodedImage, ImageFaces]):
                 if crop is not None:
                     crops.append(crop)
                     owners.append((index, box, score))
-        probabilities = self.classify(np.stack(crops) if crops else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32))
+        face_batch = np.stack(crops) if crops else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32)
+        probabilities = self.classify(face_batch)
         results = [ImageFaces(image.width, image.height, []) for image in batch]
         for (index, box, score), probs in zip(owners, probabilities, strict=True):
             results[index].faces.append(DetectedFace(box, score, probs))
@@ -118,10 +119,11 @@ class EmotionHandler(BaseHandler[DecodedImage, ImageFaces]):
         faces = []
         for face in output.faces:
             top = int(np.argmax(face.probabilities))
+            emotions = zip(EMOTION_LABELS, face.probabilities, strict=True)
             faces.append({
                 "box": {"x": face.box.x, "y": face.box.y, "width": face.box.width, "height": face.box.height},
                 "detection_score": round(face.detection_score, 6),
-                "emotions": {label: round(float(p), 6) for label, p in zip(EMOTION_LABELS, face.probabilities, strict=True)},
+                "emotions": {label: round(float(p), 6) for label, p in emotions},
                 "top_emotion": EMOTION_LABELS[top],
                 "top_score": round(float(face.probabilities[top]), 6),
             })

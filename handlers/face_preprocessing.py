@@ -37,7 +37,7 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
 
 def pad_gray(gray: np.ndarray) -> np.ndarray:
     """Border every side with the mean of the bottom two rows, so crops may leave the image."""
-    mean = cv2.mean(gray[-2:, :])[0]
+    mean = float(cv2.mean(gray[-2:, :])[0])  # type: ignore[index]
     return cv2.copyMakeBorder(gray, BORDER, BORDER, BORDER, BORDER, cv2.BORDER_CONSTANT, value=[mean] * 3)
 
 

@@ -36,8 +36,7 @@ def decode_rgb(payload: bytes, max_pixels: int) -> np.ndarray:
         raise RequestError(413, f"image is {width}x{height}, over the limit of {max_pixels} pixels")
     try:
         image.load()
-        image = ImageOps.exif_transpose(image)
-        rgb = image.convert("RGB")
+        rgb = ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, SyntaxError, ValueError) as error:
         raise RequestError(400, f"image is corrupt or truncated: {error}") from error
     return np.asarray(rgb)

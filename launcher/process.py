@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -58,7 +59,7 @@ class ManagedProcess:
             try:
                 if self.ready():
                     return
-            except Exception:  # noqa: S110 - not ready yet
+            except Exception:
                 pass
             time.sleep(0.25)
         raise ServiceFailedError(f"{self.name} not ready after {self.ready_timeout_s:.0f}s; see {self.log_path}")
@@ -76,10 +77,8 @@ class ManagedProcess:
                 pass
         if process is not None:
             # Children (e.g. TorchServe's model workers) may outlive the leader for a moment.
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -35,6 +35,7 @@ def mongo_wire_server(run_dir: Path, port: int | None = None, persistent: bool =
     def ready() -> bool:
         from pymongo import MongoClient
 
+        client: MongoClient[dict[str, object]]
         with MongoClient(url, serverSelectionTimeoutMS=500) as client:
             client.admin.command("ping")
         return True
@@ -61,7 +62,8 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
-def write_torchserve_config(template: Path, destination: Path, addresses: TorchServeAddresses) -> dict[str, str]:
+def write_torchserve_config(template: Path, destination: Path, addresses: TorchServeAddresses,
+                            ports: dict[str, int] | None = None) -> dict[str, str]:
     """Copy the repository's config.properties with this run's addresses; refuse to run without
     token authorization on a non-loopback address."""
     overrides = {
@@ -69,6 +71,7 @@ def write_torchserve_config(template: Path, destination: Path, addresses: TorchS
         "management_address": addresses.management,
         "metrics_address": addresses.metrics,
         "python": sys.executable,
+        **{key: str(port) for key, port in (ports or {}).items()},
     }
     properties: dict[str, str] = {}
     lines = []
@@ -95,7 +98,11 @@ def write_torchserve_config(template: Path, destination: Path, addresses: TorchS
 def torchserve(run_dir: Path, model_store: Path, template: Path, models: list[str],
                torch_threads: int | None = None) -> tuple[ManagedProcess, TorchServeAddresses]:
     addresses = TorchServeAddresses(*(f"http://127.0.0.1:{free_port()}" for _ in range(3)))
-    write_torchserve_config(template, run_dir / "torchserve.properties", addresses)
+    # Every listening port and worker socket gets its own number so several instances can coexist
+    # (worker sockets are /tmp/.ts.sock.<initial_worker_port + n>).
+    ports = {key: free_port() for key in ("grpc_inference_port", "grpc_management_port", "initial_worker_port",
+                                           "initial_distribution_port")}
+    write_torchserve_config(template, run_dir / "torchserve.properties", addresses, ports)
 
     def ready() -> bool:
         for model in models:
@@ -112,7 +119,10 @@ def torchserve(run_dir: Path, model_store: Path, template: Path, models: list[st
         "METRICS_LOCATION": str(run_dir / "logs"),
         "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}",
         "TS_DISABLE_SYSTEM_METRICS": "true",
+        # TorchServe keeps its PID file in the temp dir and refuses a second instance sharing it.
+        "TMPDIR": str(run_dir / "tmp"),
     }
+    (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
     if torch_threads:
         env["MUSEAIKA_TORCH_THREADS"] = str(torch_threads)
     process = ManagedProcess("torchserve", argv, run_dir / "logs" / "torchserve.out", ready, env=env, cwd=run_dir,

@@ -38,7 +38,8 @@ class TFSameMaxPool2d(nn.Module):
         top, bottom = self._padding(x.shape[-2])
         left, right = self._padding(x.shape[-1])
         x = F.pad(x, (left, right, top, bottom), value=float("-inf"))
-        return F.max_pool2d(x, self.kernel_size, self.stride)
+        pooled: torch.Tensor = F.max_pool2d(x, self.kernel_size, self.stride)
+        return pooled
 
 
 class SeparableConv2d(nn.Module):
@@ -50,7 +51,8 @@ class SeparableConv2d(nn.Module):
         self.pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.pointwise(self.depthwise(x))
+        out: torch.Tensor = self.pointwise(self.depthwise(x))
+        return out
 
 
 class ResidualSeparableBlock(nn.Module):
@@ -67,7 +69,7 @@ class ResidualSeparableBlock(nn.Module):
         self.pool = TFSameMaxPool2d(3, 2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        residual = self.shortcut_bn(self.shortcut(x))
+        residual: torch.Tensor = self.shortcut_bn(self.shortcut(x))
         x = F.relu(self.bn1(self.sep1(x)))
         x = self.pool(self.bn2(self.sep2(x)))
         return x + residual
@@ -96,4 +98,5 @@ class MiniXception(nn.Module):
         x = F.relu(self.bn1(self.conv1(x)))
         x = F.relu(self.bn2(self.conv2(x)))
         x = self.blocks(x)
-        return self.classifier(x).mean(dim=(2, 3))
+        logits: torch.Tensor = self.classifier(x).mean(dim=(2, 3))
+        return logits

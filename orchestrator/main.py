@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -35,10 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await inference.start()
         store = MongoStore(settings.mongo_url, settings.mongo_database, settings.mongo_timeout_ms)
         events = MoodEventRepository(store)
-        try:
+        with contextlib.suppress(DependencyUnavailableError):  # MongoDB may come up later; /readyz says so
             await events.ensure_indexes()
-        except DependencyUnavailableError:
-            pass  # MongoDB may come up later; /readyz reports it meanwhile
         app.state.settings = settings
         app.state.inference = inference
         app.state.face_mood = FaceMoodService(inference, events, UploadLimits(settings.max_upload_bytes,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import httpx
 import pytest
 from bson import ObjectId
@@ -12,7 +15,7 @@ from tests import images
 
 
 @pytest.fixture(scope="module")
-def api(embedded_stack: Stack) -> httpx.Client:
+def api(embedded_stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=embedded_stack.orchestrator_url, timeout=60) as client:
         yield client
 
@@ -35,6 +38,7 @@ def test_face_photo_returns_faces_and_a_mood_stored_in_mongodb(api: httpx.Client
     assert -1 <= mood["arousal"] <= 1
     assert body["model"] == {"name": "emotion", "version": "1.0.0"}
 
+    client: MongoClient[dict[str, Any]]
     with MongoClient(embedded_stack.mongo_url) as client:
         stored = client.museaika.mood_events.find_one({"_id": ObjectId(body["event_id"])})
     assert stored is not None

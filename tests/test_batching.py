@@ -26,7 +26,7 @@ async def test_concurrent_requests_share_a_batch_up_to_the_size_limit() -> None:
 
 
 async def test_a_lone_request_waits_at_most_the_delay() -> None:
-    batcher = MicroBatcher(lambda b: b, batch_size=8, max_delay=0.05, name="t")
+    batcher: MicroBatcher[int, int] = MicroBatcher(lambda b: b, batch_size=8, max_delay=0.05, name="t")
     batcher.start()
     started = time.perf_counter()
     try:

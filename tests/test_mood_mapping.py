@@ -4,13 +4,13 @@ import math
 
 import pytest
 
+from networks.mini_xception import EMOTION_LABELS
 from orchestrator.services.mood_mapping import (
     EMOTION_VALENCE_AROUSAL,
     UnknownEmotionLabelError,
     combine_moods,
     mood_from_probabilities,
 )
-from networks.mini_xception import EMOTION_LABELS
 
 
 def one_hot(label: str) -> dict[str, float]:

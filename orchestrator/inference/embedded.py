@@ -6,6 +6,7 @@ No Java or Docker needed; batching follows the same config.properties entries as
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ class EmbeddedBackend:
                 continue
             batch_size, max_delay = read_batching(self.torchserve_config, model)
             batcher: MicroBatcher[bytes, BatchResult] = MicroBatcher(
-                lambda payloads, a=archive: _run_batch(a, payloads), batch_size, max_delay, model
+                functools.partial(_run_batch, archive), batch_size, max_delay, model
             )
             batcher.start()
             self._batchers[model] = batcher

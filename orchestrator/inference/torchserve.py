@@ -6,7 +6,6 @@ stops TorchServe from forming full batches (encode/httpx#3215); aiohttp keeps th
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -42,7 +41,7 @@ class TorchServeBackend:
                                          headers={"Content-Type": "application/octet-stream"}) as response:
                 body = await response.read()
                 status = response.status
-        except (aiohttp.ClientConnectionError, TimeoutError, asyncio.TimeoutError) as error:
+        except (aiohttp.ClientConnectionError, TimeoutError) as error:
             raise ModelUnavailableError(model, f"TorchServe unreachable: {error.__class__.__name__}") from error
         answer = _json_or_text(body)
         if status == 200 and isinstance(answer, dict):
@@ -58,7 +57,7 @@ class TorchServeBackend:
                 body = await response.read()
                 if response.status != 200:
                     return ModelStatus(False, f"management API answered {response.status}")
-        except (aiohttp.ClientConnectionError, TimeoutError, asyncio.TimeoutError) as error:
+        except (aiohttp.ClientConnectionError, TimeoutError) as error:
             return ModelStatus(False, f"TorchServe unreachable: {error.__class__.__name__}")
         description = _json_or_text(body)
         if not isinstance(description, list) or not description:

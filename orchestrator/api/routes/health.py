@@ -22,7 +22,9 @@ async def readyz(readiness: ReadinessDep, settings: SettingsDep) -> JSONResponse
     result = await readiness.check()
     body = ReadinessOut(
         ready=result.ready,
-        dependencies={name: DependencyStatusOut(ready=s.ready, detail=s.detail) for name, s in result.dependencies.items()},
+        dependencies={
+            name: DependencyStatusOut(ready=s.ready, detail=s.detail) for name, s in result.dependencies.items()
+        },
     )
     headers = {} if result.ready else {"Retry-After": str(settings.retry_after_s)}
     return JSONResponse(body.model_dump(), status_code=200 if result.ready else 503, headers=headers)
