@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     inference_backend: Literal["embedded", "torchserve"] = "embedded"
     torchserve_inference_url: str = "http://127.0.0.1:8080"
     torchserve_management_url: str = "http://127.0.0.1:8081"
+    # TorchServe's keys (key_file.json) when token authorization is on, as in docker/.
+    torchserve_inference_token: str | None = None
+    torchserve_management_token: str | None = None
     model_store: Path = REPO_ROOT / "model_store"
     torchserve_config: Path = REPO_ROOT / "config" / "torchserve.properties"
     embedded_work_dir: Path = REPO_ROOT / "runtime" / "embedded"

@@ -15,7 +15,8 @@ def create_backend(settings: Settings) -> InferenceBackend:
     inner: InferenceBackend
     if settings.inference_backend == "torchserve":
         inner = TorchServeBackend(settings.torchserve_inference_url, settings.torchserve_management_url,
-                                  settings.inference_timeout_s)
+                                  settings.inference_timeout_s, settings.torchserve_inference_token,
+                                  settings.torchserve_management_token)
     else:
         inner = EmbeddedBackend(settings.model_store, settings.torchserve_config, settings.embedded_work_dir, MODELS)
     return InstrumentedBackend(inner)

@@ -17,11 +17,14 @@ from orchestrator.inference.client import ModelInputError, ModelStatus, ModelUna
 class TorchServeBackend:
     name = "torchserve"
 
-    def __init__(self, inference_url: str, management_url: str, timeout_s: float, max_connections: int = 64) -> None:
+    def __init__(self, inference_url: str, management_url: str, timeout_s: float, inference_token: str | None = None,
+                 management_token: str | None = None, max_connections: int = 64) -> None:
         self.inference_url = inference_url.rstrip("/")
         self.management_url = management_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s, connect=2.0)
         self.max_connections = max_connections
+        self.inference_headers = _auth(inference_token, {"Content-Type": "application/octet-stream"})
+        self.management_headers = _auth(management_token, {})
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -37,8 +40,7 @@ class TorchServeBackend:
     async def predict(self, model: str, payload: bytes) -> dict[str, Any]:
         url = f"{self.inference_url}/predictions/{model}"
         try:
-            async with self.session.post(url, data=payload,
-                                         headers={"Content-Type": "application/octet-stream"}) as response:
+            async with self.session.post(url, data=payload, headers=self.inference_headers) as response:
                 body = await response.read()
                 status = response.status
         except (aiohttp.ClientConnectionError, TimeoutError) as error:
@@ -46,14 +48,15 @@ class TorchServeBackend:
         answer = _json_or_text(body)
         if status == 200 and isinstance(answer, dict):
             return answer
-        reason = answer.get("error") or answer.get("message") if isinstance(answer, dict) else answer
+        reason = (answer.get("error") or answer.get("message")) if isinstance(answer, dict) else answer
         if 400 <= status < 500 and status not in (404, 408, 429):
             raise ModelInputError(status, str(reason))
         raise ModelUnavailableError(model, f"TorchServe answered {status}: {reason}")
 
     async def status(self, model: str) -> ModelStatus:
         try:
-            async with self.session.get(f"{self.management_url}/models/{model}") as response:
+            async with self.session.get(f"{self.management_url}/models/{model}",
+                                        headers=self.management_headers) as response:
                 body = await response.read()
                 if response.status != 200:
                     return ModelStatus(False, f"management API answered {response.status}")
@@ -71,6 +74,10 @@ class TorchServeBackend:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _auth(token: str | None, headers: dict[str, str]) -> dict[str, str]:
+    return {**headers, "Authorization": f"Bearer {token}"} if token else headers
 
 
 def _json_or_text(body: bytes) -> Any:

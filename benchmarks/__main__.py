@@ -1,0 +1,19 @@
+"""`python -m benchmarks NAME [args]` runs benchmarks/NAME.py's main()."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+
+def main() -> None:
+    if len(sys.argv) < 2:
+        print("usage: python -m benchmarks {face_vs_fer|client_batching} [args]", file=sys.stderr)
+        sys.exit(2)
+    module = importlib.import_module(f"benchmarks.{sys.argv[1]}")
+    sys.argv = [f"benchmarks.{sys.argv[1]}", *sys.argv[2:]]
+    module.main()
+
+
+if __name__ == "__main__":
+    main()

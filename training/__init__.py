@@ -1,0 +1,1 @@
+"""Training and evaluation of the networks in `networks/` (data: ../shared/datasets, never copied)."""
