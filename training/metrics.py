@@ -18,20 +18,15 @@ class ClassificationReport:
         return float(np.trace(self.confusion) / total) if total else 0.0
 
     def recall(self) -> np.ndarray:
-        support = self.confusion.sum(axis=1)
-        recall: np.ndarray = np.divide(np.diag(self.confusion), support, out=np.zeros(len(self.labels)), where=support > 0)
-        return recall
+        return _ratio(np.diag(self.confusion), self.confusion.sum(axis=1))
 
     def precision(self) -> np.ndarray:
-        predicted = self.confusion.sum(axis=0)
-        precision: np.ndarray = np.divide(np.diag(self.confusion), predicted, out=np.zeros(len(self.labels)), where=predicted > 0)
-        return precision
+        return _ratio(np.diag(self.confusion), self.confusion.sum(axis=0))
 
     @property
     def macro_f1(self) -> float:
         p, r = self.precision(), self.recall()
-        f1 = np.divide(2 * p * r, p + r, out=np.zeros(len(self.labels)), where=(p + r) > 0)
-        return float(f1.mean())
+        return float(_ratio(2 * p * r, p + r).mean())
 
     def format(self) -> str:
         width = max(len(label) for label in self.labels)
@@ -40,6 +35,12 @@ class ClassificationReport:
         for label, row, recall in zip(self.labels, self.confusion, self.recall(), strict=True):
             lines.append(f"{label:>{width}}  " + " ".join(f"{v:7d}" for v in row) + f"   {recall:.3f}")
         return "\n".join(lines)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise numerator / denominator, 0 where the denominator is 0 (an absent class)."""
+    out: np.ndarray = np.divide(numerator, denominator, out=np.zeros(len(numerator)), where=denominator > 0)
+    return out
 
 
 def classification_report(truth: list[int], predicted: list[int], labels: tuple[str, ...]) -> ClassificationReport:
