@@ -108,7 +108,8 @@ class BaseHandler(ABC, Generic[Prepared, Output]):
             torch.set_num_threads(int(threads))
         self.load(self.model_dir, self.device)
         self.initialized = True
-        logger.info("initialized %s %s on %s", self.identity.name, self.identity.version, self.device)
+        logger.info("initialized %s %s on %s with %d torch threads", self.identity.name, self.identity.version,
+                    self.device, torch.get_num_threads())
 
     @staticmethod
     def _read_handler_config(context: HandlerContext) -> dict[str, Any]:

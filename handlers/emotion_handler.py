@@ -22,7 +22,7 @@ from networks.mini_xception import EMOTION_LABELS, INPUT_SIZE, MiniXception
 
 WEIGHTS_FILE = "mini_xception.pt"
 DEFAULTS: dict[str, Any] = {
-    "detect_max_side": 480,  # longer side MTCNN sees; boxes are mapped back to full resolution
+    "detect_max_side": 1024,  # longer side MTCNN sees; boxes are mapped back to full resolution
     "min_face_size": 20,  # in detection pixels
     "min_detection_score": 0.9,
     "max_pixels": 40_000_000,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -63,6 +64,9 @@ class Stack:
             }
             if config.torch_threads:
                 env["MUSEAIKA_TORCH_THREADS"] = str(config.torch_threads)
+            elif config.backend == "embedded":
+                # One in-process model runner: 2 threads served 27 img/s vs 25 with 1 (2 cores).
+                env["MUSEAIKA_TORCH_THREADS"] = str(os.cpu_count() or 1)
             if config.backend == "torchserve":
                 self.start_torchserve()
                 assert self.torchserve is not None

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from orchestrator.api.errors import install_error_handlers
+from orchestrator.api.middleware import RequestLimitsAndMetrics
 from orchestrator.api.routes import health, moods
 from orchestrator.errors import DependencyUnavailableError
 from orchestrator.inference.factory import MODELS, create_backend
 from orchestrator.logging_setup import configure_logging
-from orchestrator.metrics import HTTP_REQUEST_SECONDS
 from orchestrator.services.face_mood import FaceMoodService, UploadLimits
 from orchestrator.services.readiness import ReadinessService
 from orchestrator.settings import Settings, get_settings
@@ -59,20 +57,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(moods.router)
 
-    @app.middleware("http")
-    async def limit_and_measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES:
-            response: Response = JSONResponse(
-                {"detail": f"request body is {declared} bytes; the limit is {settings.max_upload_bytes}"},
-                status_code=413)
-        else:
-            response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUEST_SECONDS.labels(request.method, path, str(response.status_code)).observe(
-            time.perf_counter() - started)
-        return response
-
+    app.add_middleware(RequestLimitsAndMetrics, max_body_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES)
     return app

@@ -84,12 +84,12 @@ def test_decompression_bomb_is_refused_before_decoding(archive: LoadedArchive) -
 def test_large_photos_are_downscaled_for_detection_but_boxes_stay_in_full_resolution(archive: LoadedArchive) -> None:
     from PIL import Image
 
-    big = Image.open(images.ASTRONAUT).resize((1536, 1536))
+    big = Image.open(images.ASTRONAUT).resize((2048, 2048))
     (small_answer,), _ = run(archive, [images.astronaut_bytes()])
     (big_answer,), _ = run(archive, [images.encode(big, "JPEG", quality=92)])
     small_box, big_box = small_answer["faces"][0]["box"], big_answer["faces"][0]["box"]
     for key in ("x", "y", "width", "height"):
-        assert big_box[key] == pytest.approx(3 * small_box[key], abs=12)
+        assert big_box[key] == pytest.approx(4 * small_box[key], abs=16)
     assert big_answer["faces"][0]["top_emotion"] == "happy"
 
 

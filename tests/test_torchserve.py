@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from launcher.stack import Stack
+from orchestrator.inference.model_archive import read_batching
 from tests import images
 
 CONCURRENT = 16
@@ -42,7 +43,8 @@ def test_concurrent_requests_arrive_as_one_batch(torchserve_stack: Stack) -> Non
     log = (torchserve_stack.config.run_dir / "logs" / "model_log.log").read_text()
     logged = [int(n) for n in re.findall(r"batch model=emotion size=(\d+)", log)]
     assert max(logged) > 1
-    assert max(logged) <= 8, "batchSize in config/torchserve.properties caps the batch"
+    batch_size, _ = read_batching(torchserve_stack.config.torchserve_template, "emotion")
+    assert max(logged) <= batch_size, "batchSize in config/torchserve.properties caps the batch"
 
 
 async def test_orchestrator_over_torchserve(torchserve_stack: Stack) -> None:

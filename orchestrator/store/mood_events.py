@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,9 @@ class MoodEvent:
     id: str | None = None
 
 
+DOCUMENT_FIELDS = tuple(f.name for f in fields(MoodEvent) if f.name != "id")
+
+
 class MoodEventRepository:
     def __init__(self, store: MongoStore) -> None:
         self.collection = store.db[COLLECTION]
@@ -36,8 +39,7 @@ class MoodEventRepository:
             await self.collection.create_index([("owner_id", 1), ("created_at", -1)])
 
     async def add(self, event: MoodEvent) -> MoodEvent:
-        document = asdict(event)
-        document.pop("id")
+        document = {name: getattr(event, name) for name in DOCUMENT_FIELDS}
         async with translate_errors():
             result = await self.collection.insert_one(document)
         event.id = str(result.inserted_id)
