@@ -92,6 +92,18 @@ def run_ours(photos: list[Photo], concurrency: int, torch_threads: int | None,
     return ours, via_api, via_ts, embedded_seconds
 
 
+def run_ours_downscaled(photos: list[Photo], concurrency: int, max_side: int) -> RunResult:
+    """The speed/agreement trade-off: MTCNN on photos downscaled to `max_side` (handler override)."""
+    env = {"MUSEAIKA_EMOTION_DETECT_MAX_SIDE": str(max_side)}
+    with tempfile.TemporaryDirectory() as run_dir, \
+            Stack(StackConfig(run_dir=Path(run_dir), backend="torchserve", extra_env=env)) as stack:
+        endpoint = f"{stack.orchestrator_url}/v1/moods/face"
+        asyncio.run(_post_all(endpoint, photos[:16], concurrency, multipart=True))
+        seconds, results = asyncio.run(_post_all(endpoint, photos, concurrency, multipart=True))
+    return RunResult(f"MuseAIka (TorchServe, detect <= {max_side} px)", seconds,
+                     [_our_faces(answer) for _, answer in results])
+
+
 def _embedded_throughput(photos: list[Photo], concurrency: int, torch_threads: int | None) -> float:
     with tempfile.TemporaryDirectory() as run_dir, \
             Stack(StackConfig(run_dir=Path(run_dir), backend="embedded", torch_threads=torch_threads)) as stack:
@@ -161,6 +173,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--torch-threads", type=int, default=None)
     parser.add_argument("--overhead-sample", type=int, default=100)
+    parser.add_argument("--downscaled-side", type=int, default=256,
+                        help="also run with detection on photos downscaled to this side (0: skip)")
     args = parser.parse_args()
 
     photos = build_photos(args.dataset, args.photos)
@@ -170,10 +184,11 @@ def main() -> None:
 
     ours, via_api, via_ts, embedded_seconds = run_ours(photos, args.concurrency, args.torch_threads,
                                                        args.overhead_sample)
+    variants = [run_ours_downscaled(photos, args.concurrency, args.downscaled_side)] if args.downscaled_side else []
     peers = [run_fer(photos, mtcnn=True), run_fer(photos, mtcnn=False), run_fer(photos, mtcnn=True, use_tflite=False)]
 
     print(f"\n{'system':44} {'images/s':>9} {'ratio':>7} {'faces':>6} {'FER2013 top-1':>14}")
-    rows = [ours, RunResult("MuseAIka (embedded backend)", embedded_seconds, ours.faces), *peers]
+    rows = [ours, RunResult("MuseAIka (embedded backend)", embedded_seconds, ours.faces), *variants, *peers]
     for run in rows:
         ratio = run.images_per_second() / peers[0].images_per_second()
         print(f"{run.name:44} {run.images_per_second():9.2f} {ratio:6.2f}x {sum(map(len, run.faces)):6d} "
@@ -182,10 +197,12 @@ def main() -> None:
     print("(embedded row: throughput only; its faces are TorchServe's, the same handler)")
 
     print("\ntop-1 agreement on faces both find (box IoU >= 0.5):")
-    for peer in peers:
-        matched, same, mine, theirs = agreement(ours, peer)
-        share = same / matched if matched else 0.0
-        print(f"  vs {peer.name:40} {same}/{matched} = {share:.2%}  (we found {mine}, fer found {theirs})")
+    for mine in (ours, *variants):
+        for peer in peers:
+            matched, same, found, theirs = agreement(mine, peer)
+            share = same / matched if matched else 0.0
+            print(f"  {mine.name:40} vs {peer.name:38} {same}/{matched} = {share:.2%}  "
+                  f"(we found {found}, fer found {theirs})")
 
     overhead = [(a - t) * 1000 for a, t in zip(via_api, via_ts, strict=True)]
     print(f"\norchestrator overhead over direct TorchServe, {len(overhead)} sequential requests (ms): "

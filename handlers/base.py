@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 import torch
+import yaml
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class BaseHandler(ABC, Generic[Prepared, Output]):
         self.device = select_device(context)
         model = context.manifest.get("model", {})
         self.identity = ModelIdentity(model.get("modelName", "unknown"), str(model.get("modelVersion", "0")))
-        self.config = self._read_handler_config(context)
+        self.config = self._read_handler_config(context, self.identity.name)
         threads = os.environ.get("MUSEAIKA_TORCH_THREADS") or self.config.get("torch_threads")
         if threads and self.device.type == "cpu":
             torch.set_num_threads(int(threads))
@@ -112,10 +113,16 @@ class BaseHandler(ABC, Generic[Prepared, Output]):
                     self.device, torch.get_num_threads())
 
     @staticmethod
-    def _read_handler_config(context: HandlerContext) -> dict[str, Any]:
+    def _read_handler_config(context: HandlerContext, model_name: str) -> dict[str, Any]:
+        """The archive's `handler:` section; MUSEAIKA_<MODEL>_<KEY> in the environment overrides a key
+        without rebuilding the archive (TorchServe workers inherit the server's environment)."""
         yaml_config = getattr(context, "model_yaml_config", None) or {}
-        handler_config = yaml_config.get("handler", {}) if isinstance(yaml_config, dict) else {}
-        return dict(handler_config)
+        handler_config = dict(yaml_config.get("handler", {})) if isinstance(yaml_config, dict) else {}
+        for key in handler_config:
+            override = os.environ.get(f"MUSEAIKA_{model_name}_{key}".upper())
+            if override is not None:
+                handler_config[key] = yaml.safe_load(override)
+        return handler_config
 
     @abstractmethod
     def load(self, model_dir: Path, device: torch.device) -> None:

@@ -96,7 +96,8 @@ def write_torchserve_config(template: Path, destination: Path, addresses: TorchS
 
 
 def torchserve(run_dir: Path, model_store: Path, template: Path, models: list[str],
-               torch_threads: int | None = None) -> tuple[ManagedProcess, TorchServeAddresses]:
+               torch_threads: int | None = None,
+               extra_env: dict[str, str] | None = None) -> tuple[ManagedProcess, TorchServeAddresses]:
     addresses = TorchServeAddresses(*(f"http://127.0.0.1:{free_port()}" for _ in range(3)))
     # Every listening port and worker socket gets its own number so several instances can coexist
     # (worker sockets are /tmp/.ts.sock.<initial_worker_port + n>).
@@ -121,6 +122,7 @@ def torchserve(run_dir: Path, model_store: Path, template: Path, models: list[st
         "TS_DISABLE_SYSTEM_METRICS": "true",
         # TorchServe keeps its PID file in the temp dir and refuses a second instance sharing it.
         "TMPDIR": str(run_dir / "tmp"),
+        **(extra_env or {}),
     }
     (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
     if torch_threads:

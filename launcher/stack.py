@@ -83,7 +83,7 @@ class Stack:
     def start_torchserve(self) -> None:
         process, self.torchserve = services.torchserve(
             self.config.run_dir, self.config.model_store, self.config.torchserve_template, self.config.models,
-            self.config.torch_threads)
+            self.config.torch_threads, self.config.extra_env)
         self._launch(process)
 
     def stop_service(self, name: str) -> None:

@@ -120,3 +120,12 @@ def test_detection_resize_keeps_small_images() -> None:
 
 def test_request_error_carries_status() -> None:
     assert RequestError(415, "x").status == 415
+
+
+def test_environment_overrides_a_handler_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MUSEAIKA_EMOTION_DETECT_MAX_SIDE", "256")
+    loaded = load_archive(REPO_ROOT / "model_store" / "emotion.mar", tmp_path)
+    service = sys.modules[loaded.handle.__module__]._service  # type: ignore[attr-defined]
+    config = service._read_handler_config(loaded.context, "emotion")
+    assert config["detect_max_side"] == 256
+    assert config["min_face_size"] == 20, "other keys keep the archive's value"
