@@ -37,7 +37,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with contextlib.suppress(DependencyUnavailableError):  # MongoDB may come up later; /readyz says so
             await events.ensure_indexes()
         app.state.settings = settings
-        app.state.inference = inference
         app.state.face_mood = FaceMoodService(inference, events, UploadLimits(settings.max_upload_bytes,
                                                                                settings.max_image_pixels))
         app.state.readiness = ReadinessService(inference, store, MODELS)
