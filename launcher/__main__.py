@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s launcher %(message)s")
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # A shell that starts us in the background sets SIGINT to "ignore"; Ctrl-C must still stop the stack.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     config = StackConfig(run_dir=args.run_dir, backend=args.backend, orchestrator_port=args.port,
                          orchestrator_host=args.host, mongo_url=args.mongo_url, persistent_mongo=True,
                          torch_threads=args.torch_threads)
