@@ -20,6 +20,7 @@ import aiohttp
 import httpx
 
 from launcher.stack import Stack, StackConfig
+from orchestrator.inference.model_archive import read_batching
 
 PHOTO = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "astronaut.jpg"
 
@@ -73,7 +74,9 @@ def main() -> None:
             "aiohttp": asyncio.run(with_aiohttp(url, payload, args.requests, args.concurrency)),
             "httpx": asyncio.run(with_httpx(url, payload, args.requests, args.concurrency)),
         }
-    print(f"{args.requests} requests at concurrency {args.concurrency} straight to TorchServe (batchSize 8):")
+    batch_size, delay = read_batching(stack.config.torchserve_template, "emotion")
+    print(f"{args.requests} requests at concurrency {args.concurrency} straight to TorchServe "
+          f"(batchSize {batch_size}, maxBatchDelay {delay * 1000:.0f} ms):")
     for name, (seconds, sizes) in results.items():
         print(f"  {name:8} {args.requests / seconds:7.2f} req/s   mean batch {statistics.mean(sizes):.2f}   "
               f"max batch {max(sizes)}")
