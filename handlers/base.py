@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -85,6 +86,21 @@ def select_device(context: HandlerContext) -> torch.device:
     if torch.cuda.is_available():
         return torch.device(f"cuda:{gpu_id}" if gpu_id is not None else "cuda")
     return torch.device("cpu")
+
+
+EntryPoint = Callable[[list[Any] | None, HandlerContext], list[dict[str, Any]] | None]
+
+
+def torchserve_entry_point(service: BaseHandler[Any, Any]) -> EntryPoint:
+    """The module-level `handle(data, context)` TorchServe calls; data=None means "initialize"."""
+
+    def handle(data: list[Any] | None, context: HandlerContext) -> list[dict[str, Any]] | None:
+        if data is None:
+            service.initialize(context)
+            return None
+        return service.handle(data, context)
+
+    return handle
 
 
 class BaseHandler(ABC, Generic[Prepared, Output]):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from facenet_pytorch import MTCNN
 
-from handlers.base import BaseHandler, HandlerContext
+from handlers.base import BaseHandler, torchserve_entry_point
 from handlers.face_preprocessing import FaceBox, crop_face, pad_gray, resize_for_detection, to_gray
 from handlers.image_decoding import decode_rgb
 from networks.mini_xception import EMOTION_LABELS, INPUT_SIZE, MiniXception
@@ -131,11 +131,4 @@ class EmotionHandler(BaseHandler[DecodedImage, ImageFaces]):
 
 
 _service = EmotionHandler()
-
-
-def handle(data: list[Any] | None, context: HandlerContext) -> list[dict[str, Any]] | None:
-    """TorchServe entry point (called with data=None once, to initialize)."""
-    if data is None:
-        _service.initialize(context)
-        return None
-    return _service.handle(data, context)
+handle = torchserve_entry_point(_service)

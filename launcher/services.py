@@ -63,15 +63,15 @@ def _is_loopback(url: str) -> bool:
 
 
 def write_torchserve_config(template: Path, destination: Path, addresses: TorchServeAddresses,
-                            ports: dict[str, int] | None = None) -> dict[str, str]:
+                            extra: dict[str, int | str] | None = None) -> dict[str, str]:
     """Copy the repository's config.properties with this run's addresses; refuse to run without
     token authorization on a non-loopback address."""
-    overrides = {
+    overrides: dict[str, str] = {
         "inference_address": addresses.inference,
         "management_address": addresses.management,
         "metrics_address": addresses.metrics,
         "python": sys.executable,
-        **{key: str(port) for key, port in (ports or {}).items()},
+        **{key: str(value) for key, value in (extra or {}).items()},
     }
     properties: dict[str, str] = {}
     lines = []
@@ -103,7 +103,8 @@ def torchserve(run_dir: Path, model_store: Path, template: Path, models: list[st
     # (worker sockets are /tmp/.ts.sock.<initial_worker_port + n>).
     ports = {key: free_port() for key in ("grpc_inference_port", "grpc_management_port", "initial_worker_port",
                                            "initial_distribution_port")}
-    write_torchserve_config(template, run_dir / "torchserve.properties", addresses, ports)
+    write_torchserve_config(template, run_dir / "torchserve.properties", addresses,
+                            {**ports, "load_models": ",".join(f"{m}.mar" for m in models)})
 
     def ready() -> bool:
         for model in models:
@@ -132,12 +133,13 @@ def torchserve(run_dir: Path, model_store: Path, template: Path, models: list[st
     return process, addresses
 
 
-def orchestrator(run_dir: Path, env: dict[str, str], port: int | None = None,
-                 host: str = "127.0.0.1") -> tuple[ManagedProcess, str]:
+def orchestrator(run_dir: Path, env: dict[str, str], port: int | None = None, host: str = "127.0.0.1",
+                 wait_until_ready: bool = True) -> tuple[ManagedProcess, str]:
     port = port or free_port()
     url = f"http://{host}:{port}"
     argv = [sys.executable, "-m", "uvicorn", "orchestrator.main:create_app", "--factory", "--host", host,
             "--port", str(port)]
     process = ManagedProcess("orchestrator", argv, run_dir / "logs" / "orchestrator.log",
-                             lambda: http_ok(f"{url}/readyz"), env=env, cwd=REPO_ROOT)
+                             lambda: http_ok(f"{url}/{'readyz' if wait_until_ready else 'healthz'}"), env=env,
+                             cwd=REPO_ROOT)
     return process, url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ class StackConfig:
     persistent_mongo: bool = False
     model_store: Path = services.REPO_ROOT / "model_store"
     torchserve_template: Path = services.REPO_ROOT / "config" / "torchserve.properties"
-    models: list[str] = field(default_factory=lambda: ["emotion"])
+    models: list[str] = field(default_factory=lambda: ["emotion", "sentiment"])
+    wait_until_ready: bool = True  # False: the orchestrator only has to answer /healthz
     torch_threads: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -60,6 +62,7 @@ class Stack:
                 "MUSEAIKA_MODEL_STORE": str(config.model_store),
                 "MUSEAIKA_TORCHSERVE_CONFIG": str(config.torchserve_template),
                 "MUSEAIKA_EMBEDDED_WORK_DIR": str(config.run_dir / "embedded"),
+                "MUSEAIKA_MODELS": json.dumps(config.models),
                 **config.extra_env,
             }
             if config.torch_threads:
@@ -73,7 +76,7 @@ class Stack:
                 env["MUSEAIKA_TORCHSERVE_INFERENCE_URL"] = self.torchserve.inference
                 env["MUSEAIKA_TORCHSERVE_MANAGEMENT_URL"] = self.torchserve.management
             orchestrator, self.orchestrator_url = services.orchestrator(
-                config.run_dir, env, config.orchestrator_port, config.orchestrator_host)
+                config.run_dir, env, config.orchestrator_port, config.orchestrator_host, config.wait_until_ready)
             self._launch(orchestrator)
         except BaseException:
             self.stop()

@@ -12,10 +12,12 @@ from orchestrator.api.errors import install_error_handlers
 from orchestrator.api.middleware import RequestLimitsAndMetrics
 from orchestrator.api.routes import health, moods
 from orchestrator.errors import DependencyUnavailableError
-from orchestrator.inference.factory import MODELS, create_backend
+from orchestrator.inference.factory import create_backend
 from orchestrator.logging_setup import configure_logging
 from orchestrator.services.face_mood import FaceMoodService, UploadLimits
+from orchestrator.services.fusion import FusedMoodService
 from orchestrator.services.readiness import ReadinessService
+from orchestrator.services.text_mood import TextMoodService
 from orchestrator.settings import Settings, get_settings
 from orchestrator.store.mongo import MongoStore
 from orchestrator.store.mood_events import MoodEventRepository
@@ -37,9 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with contextlib.suppress(DependencyUnavailableError):  # MongoDB may come up later; /readyz says so
             await events.ensure_indexes()
         app.state.settings = settings
-        app.state.face_mood = FaceMoodService(inference, events, UploadLimits(settings.max_upload_bytes,
-                                                                               settings.max_image_pixels))
-        app.state.readiness = ReadinessService(inference, store, MODELS)
+        face = FaceMoodService(inference, events, UploadLimits(settings.max_upload_bytes, settings.max_image_pixels))
+        text = TextMoodService(inference, events, settings.max_text_chars)
+        app.state.face_mood = face
+        app.state.text_mood = text
+        app.state.fused_mood = FusedMoodService(face, text, events)
+        app.state.readiness = ReadinessService(inference, store, settings.models)
         try:
             yield
         finally:
@@ -49,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="MuseAIka",
         version="0.1.0",
-        description="Turns how a person feels into music. This slice: face photo → emotions → mood.",
+        description="Turns how a person feels into music: a face photo and/or a sentence → emotions → mood.",
         lifespan=lifespan,
     )
     install_error_handlers(app, settings.retry_after_s)

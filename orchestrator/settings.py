@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     torchserve_config: Path = REPO_ROOT / "config" / "torchserve.properties"
     embedded_work_dir: Path = REPO_ROOT / "runtime" / "embedded"
     inference_timeout_s: float = 30.0
+    models: list[str] = ["emotion", "sentiment"]
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "museaika"
@@ -33,6 +34,7 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
+    max_text_chars: int = Field(default=5000, gt=0)
     retry_after_s: int = 5
     log_level: str = "INFO"
 

@@ -43,7 +43,7 @@ def test_face_photo_returns_faces_and_a_mood_stored_in_mongodb(api: httpx.Client
         stored = client.museaika.mood_events.find_one({"_id": ObjectId(body["event_id"])})
     assert stored is not None
     assert stored["source"] == "face" and stored["owner_id"] is None
-    assert stored["model_name"] == "emotion" and stored["model_version"] == "1.0.0"
+    assert stored["models"] == [{"name": "emotion", "version": "1.0.0"}]
     assert stored["faces"][0]["emotions"] == face["emotions"]
     assert stored["mood"]["label"] == "happy" and stored["created_at"] is not None
 

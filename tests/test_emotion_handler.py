@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ def test_archive_carries_name_version_and_handler_config(archive: LoadedArchive)
 
 
 def test_one_batch_of_mixed_requests(archive: LoadedArchive, monkeypatch: pytest.MonkeyPatch) -> None:
-    service = sys.modules[archive.handle.__module__]._service  # type: ignore[attr-defined]
+    service = archive.module._service  # type: ignore[attr-defined]
     classifier_batches: list[int] = []
     original = service.classify
 
@@ -125,7 +124,7 @@ def test_request_error_carries_status() -> None:
 def test_environment_overrides_a_handler_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MUSEAIKA_EMOTION_DETECT_MAX_SIDE", "256")
     loaded = load_archive(REPO_ROOT / "model_store" / "emotion.mar", tmp_path)
-    service = sys.modules[loaded.handle.__module__]._service  # type: ignore[attr-defined]
+    service = loaded.module._service  # type: ignore[attr-defined]
     config = service._read_handler_config(loaded.context, "emotion")
     assert config["detect_max_side"] == 256
     assert config["min_face_size"] == 20, "other keys keep the archive's value"

@@ -11,6 +11,7 @@ from orchestrator.services.mood_mapping import (
     combine_moods,
     mood_from_probabilities,
 )
+from training.text_data import TEXT_LABELS
 
 
 def one_hot(label: str) -> dict[str, float]:
@@ -18,7 +19,7 @@ def one_hot(label: str) -> dict[str, float]:
 
 
 def test_every_classifier_label_has_a_position_in_range() -> None:
-    assert set(EMOTION_VALENCE_AROUSAL) == set(EMOTION_LABELS)
+    assert set(EMOTION_LABELS) | set(TEXT_LABELS) == set(EMOTION_VALENCE_AROUSAL)
     for valence, arousal in EMOTION_VALENCE_AROUSAL.values():
         assert -1 <= valence <= 1 and -1 <= arousal <= 1
 

@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from orchestrator.services.face_mood import FaceMoodService
+from orchestrator.services.fusion import FusedMoodService
 from orchestrator.services.readiness import ReadinessService
+from orchestrator.services.text_mood import TextMoodService
 from orchestrator.settings import Settings
 
 
@@ -21,4 +23,6 @@ def _from_state(attribute: str) -> Callable[[Request], Any]:
 
 SettingsDep = Annotated[Settings, Depends(_from_state("settings"))]
 FaceMoodDep = Annotated[FaceMoodService, Depends(_from_state("face_mood"))]
+TextMoodDep = Annotated[TextMoodService, Depends(_from_state("text_mood"))]
+FusedMoodDep = Annotated[FusedMoodService, Depends(_from_state("fused_mood"))]
 ReadinessDep = Annotated[ReadinessService, Depends(_from_state("readiness"))]

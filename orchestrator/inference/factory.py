@@ -8,8 +8,6 @@ from orchestrator.inference.instrumented import InstrumentedBackend
 from orchestrator.inference.torchserve import TorchServeBackend
 from orchestrator.settings import Settings
 
-MODELS = ["emotion"]
-
 
 def create_backend(settings: Settings) -> InferenceBackend:
     inner: InferenceBackend
@@ -18,5 +16,6 @@ def create_backend(settings: Settings) -> InferenceBackend:
                                   settings.inference_timeout_s, settings.torchserve_inference_token,
                                   settings.torchserve_management_token)
     else:
-        inner = EmbeddedBackend(settings.model_store, settings.torchserve_config, settings.embedded_work_dir, MODELS)
+        inner = EmbeddedBackend(settings.model_store, settings.torchserve_config, settings.embedded_work_dir,
+                                settings.models)
     return InstrumentedBackend(inner)

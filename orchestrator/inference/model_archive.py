@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -40,6 +41,7 @@ class LoadedArchive:
     version: str
     handle: HandleFunction
     context: ArchiveContext
+    module: ModuleType
 
 
 def load_archive(mar_path: Path, work_dir: Path, gpu_id: int | None = None) -> LoadedArchive:
@@ -53,17 +55,17 @@ def load_archive(mar_path: Path, work_dir: Path, gpu_id: int | None = None) -> L
     model = manifest["model"]
     config_name = model.get("configFile")
     yaml_config = yaml.safe_load((model_dir / config_name).read_text()) if config_name else {}
-    handle = _import_entry_point(model_dir / model["handler"], f"museaika_archive_{model['modelName']}")
+    module, handle = _import_entry_point(model_dir / model["handler"], f"museaika_archive_{model['modelName']}")
     context = ArchiveContext(
         system_properties={"model_dir": str(model_dir), "gpu_id": gpu_id, "batch_size": None},
         manifest=manifest,
         model_yaml_config=yaml_config or {},
         statuses={},
     )
-    return LoadedArchive(model["modelName"], str(model.get("modelVersion", "0")), handle, context)
+    return LoadedArchive(model["modelName"], str(model.get("modelVersion", "0")), handle, context, module)
 
 
-def _import_entry_point(handler_file: Path, module_name: str) -> HandleFunction:
+def _import_entry_point(handler_file: Path, module_name: str) -> tuple[ModuleType, HandleFunction]:
     entry, _, function = str(handler_file).partition(":")
     spec = importlib.util.spec_from_file_location(module_name, entry)
     if spec is None or spec.loader is None:
@@ -72,7 +74,7 @@ def _import_entry_point(handler_file: Path, module_name: str) -> HandleFunction:
     sys.modules[module_name] = module  # dataclasses and pickling look the module up by name
     spec.loader.exec_module(module)
     handle: HandleFunction = getattr(module, function or "handle")
-    return handle
+    return module, handle
 
 
 def read_batching(properties_file: Path, model: str) -> tuple[int, float]:

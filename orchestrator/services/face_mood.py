@@ -8,7 +8,7 @@ from typing import Any
 from orchestrator.inference.client import InferenceBackend
 from orchestrator.metrics import FACES_DETECTED
 from orchestrator.services.image_validation import inspect_image
-from orchestrator.services.mood_mapping import Mood, combine_moods, mood_from_probabilities
+from orchestrator.services.mood_mapping import Mood, combine_moods, mood_as_dict, mood_from_probabilities
 from orchestrator.store.mood_events import MoodEvent, MoodEventRepository
 
 EMOTION_MODEL = "emotion"
@@ -21,9 +21,15 @@ class UploadLimits:
     max_pixels: int
 
 
-def mood_as_dict(mood: Mood) -> dict[str, Any]:
-    return {"label": mood.label, "valence": round(mood.valence, 4), "arousal": round(mood.arousal, 4),
-            "confidence": round(mood.confidence, 4)}
+@dataclass
+class FaceScores:
+    faces: list[dict[str, Any]]
+    mood: Mood | None
+    model: dict[str, str]
+
+    @property
+    def reason(self) -> str | None:
+        return None if self.faces else NO_FACE_REASON
 
 
 class FaceMoodService:
@@ -32,21 +38,23 @@ class FaceMoodService:
         self.events = events
         self.limits = limits
 
-    async def analyze(self, image: bytes, owner_id: str | None = None) -> MoodEvent:
+    def validate(self, image: bytes) -> None:
+        """Refuse a bad upload before any model is called (raises InvalidInputError)."""
         inspect_image(image, self.limits.max_bytes, self.limits.max_pixels)
+
+    async def score(self, image: bytes) -> FaceScores:
         answer = await self.inference.predict(EMOTION_MODEL, image)
         faces: list[dict[str, Any]] = answer["faces"]
         FACES_DETECTED.inc(len(faces))
         mood = combine_moods([mood_from_probabilities(face["emotions"]) for face in faces]) if faces else None
-        event = MoodEvent(
-            source="face",
-            model_name=answer["model"]["name"],
-            model_version=answer["model"]["version"],
-            faces=faces,
-            mood=mood_as_dict(mood) if mood else None,
-            owner_id=owner_id,
-        )
-        return await self.events.add(event)
+        return FaceScores(faces, mood, answer["model"])
+
+    async def analyze(self, image: bytes, owner_id: str | None = None) -> tuple[MoodEvent, FaceScores]:
+        self.validate(image)
+        scores = await self.score(image)
+        event = MoodEvent(source="face", models=[scores.model], faces=scores.faces,
+                          mood=mood_as_dict(scores.mood) if scores.mood else None, owner_id=owner_id)
+        return await self.events.add(event), scores
 
     async def get(self, event_id: str) -> MoodEvent:
         return await self.events.get(event_id)

@@ -1,4 +1,4 @@
-"""Emotion labels → valence/arousal, and one mood from several faces.
+"""Emotion labels → valence/arousal, and one mood from several faces (or face + text).
 
 Positions come from Russell's circumplex of affect (J. A. Russell, "A circumplex model of affect",
 Journal of Personality and Social Psychology 39(6):1161–1178, 1980, Table 3, direct circular scaling
@@ -6,6 +6,11 @@ of 28 affect words): each label sits on the unit circle at its word's angle, val
 = sin. Words used: happy 7.8°, sad 207.5°, angry 99.0°, afraid 116.5° (fear), astonished 69.8°
 (surprise). "Disgust" is not among Russell's 28 words; it takes the angle of "distressed" (138.0°),
 the nearest unpleasant, moderately aroused term. "Neutral" is the circle's centre (no affect).
+
+The text model's labels (dair-ai emotion) use the same words where Russell has them: sadness = sad,
+joy = happy, anger = angry, fear = afraid, surprise = astonished. "Love" is not among the 28 words either;
+it takes the angle of "delighted" (24.9°), pleasant and more aroused than "happy". A label outside this
+table is refused with `UnknownEmotionLabelError` rather than guessed.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 _RUSSELL_1980_ANGLES_DEG: dict[str, float | None] = {
     "happy": 7.8,
@@ -22,6 +28,11 @@ _RUSSELL_1980_ANGLES_DEG: dict[str, float | None] = {
     "disgust": 138.0,
     "sad": 207.5,
     "neutral": None,
+    # text-emotion labels
+    "joy": 7.8,
+    "love": 24.9,
+    "anger": 99.0,
+    "sadness": 207.5,
 }
 
 
@@ -82,6 +93,12 @@ def combine_moods(moods: Sequence[Mood]) -> Mood:
     label = max(probabilities, key=probabilities.__getitem__)
     confidence = sum(w * m.confidence for w, m in zip(weights, moods, strict=True)) / total
     return Mood(label, _clamp(valence), _clamp(arousal), confidence, probabilities)
+
+
+def mood_as_dict(mood: Mood) -> dict[str, Any]:
+    """The stored/returned form of a mood (probabilities stay with their faces or text)."""
+    return {"label": mood.label, "valence": round(mood.valence, 4), "arousal": round(mood.arousal, 4),
+            "confidence": round(mood.confidence, 4)}
 
 
 def _clamp(value: float) -> float:

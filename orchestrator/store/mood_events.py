@@ -1,4 +1,4 @@
-"""The `mood_events` collection: one document per analysed input (face photo, text, ...)."""
+"""The `mood_events` collection: one document per analysed input (face photo, text, or both)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ COLLECTION = "mood_events"
 
 @dataclass
 class MoodEvent:
-    source: str  # "face" (later: "text", "fused")
-    model_name: str
-    model_version: str
-    faces: list[dict[str, Any]]
+    source: str  # "face", "text" or "fused"
+    models: list[dict[str, str]]  # name and version of every model that contributed
     mood: dict[str, Any] | None
+    faces: list[dict[str, Any]] | None = None
+    text: dict[str, Any] | None = None  # scores and length only: the user's words are not stored
+    fusion: dict[str, Any] | None = None
     owner_id: str | None = None  # set once users exist
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     id: str | None = None
@@ -55,4 +56,4 @@ class MoodEventRepository:
         if document is None:
             raise NotFoundError(f"mood event {event_id!r}")
         document["id"] = str(document.pop("_id"))
-        return MoodEvent(**document)
+        return MoodEvent(**{k: v for k, v in document.items() if k in DOCUMENT_FIELDS or k == "id"})

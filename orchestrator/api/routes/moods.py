@@ -1,20 +1,37 @@
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import ValidationError
 
-from orchestrator.api.deps import FaceMoodDep, SettingsDep
+from orchestrator.api.deps import FaceMoodDep, FusedMoodDep, SettingsDep, TextMoodDep
 from orchestrator.errors import InvalidInputError
-from orchestrator.schemas import ErrorOut, FaceMoodResponse, MoodEventOut
-from orchestrator.services.face_mood import NO_FACE_REASON
-from orchestrator.store.mood_events import MoodEvent
+from orchestrator.schemas import (
+    ErrorOut,
+    FaceMoodResponse,
+    FusedMoodResponse,
+    MoodEventOut,
+    TextMoodRequest,
+    TextMoodResponse,
+)
+from orchestrator.services.mood_mapping import mood_as_dict
+from orchestrator.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["moods"])
 
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorOut} for code in (400, 413, 415, 422, 503)
 }
+
+
+async def read_upload(upload: UploadFile, settings: Settings) -> bytes:
+    # Read one byte past the limit: enough to know the upload is too large without buffering more.
+    data = await upload.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise InvalidInputError(413, f"image is larger than the limit of {settings.max_upload_bytes} bytes")
+    return data
 
 
 @router.post("/moods/face", response_model=FaceMoodResponse, responses=ERRORS,
@@ -24,25 +41,71 @@ async def face_mood(
     settings: SettingsDep,
     image: Annotated[UploadFile, File(description="JPEG, PNG or WebP photo")],
 ) -> FaceMoodResponse:
-    # Read one byte past the limit: enough to know the upload is too large without buffering more.
-    data = await image.read(settings.max_upload_bytes + 1)
-    if len(data) > settings.max_upload_bytes:
-        raise InvalidInputError(413, f"image is larger than the limit of {settings.max_upload_bytes} bytes")
-    event = await service.analyze(data)
+    event, scores = await service.analyze(await read_upload(image, settings))
     return FaceMoodResponse.model_validate({
-        "event_id": event.id, "faces": event.faces, "mood": event.mood,
-        "reason": None if event.faces else NO_FACE_REASON,
-        "model": {"name": event.model_name, "version": event.model_version},
-        "created_at": event.created_at,
+        "event_id": event.id, "faces": scores.faces, "mood": event.mood, "reason": scores.reason,
+        "model": scores.model, "created_at": event.created_at,
+    })
+
+
+@router.post("/moods/text", response_model=TextMoodResponse, responses=ERRORS,
+             summary="Emotions and mood of a sentence",
+             openapi_extra={"requestBody": {"content": {"application/json": {
+                 "schema": TextMoodRequest.model_json_schema()}}, "required": True}})
+async def text_mood(request: Request, service: TextMoodDep) -> TextMoodResponse:
+    # The body is parsed here rather than by FastAPI so that invalid UTF-8 is a 400, not a 422.
+    body = await request.body()
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InvalidInputError(400, f"body is not valid UTF-8 (byte {error.start})") from error
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(400, f"body is not valid JSON: {error.msg}") from error
+    try:
+        parsed = TextMoodRequest.model_validate(payload)
+    except ValidationError as error:
+        raise InvalidInputError(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                              for e in error.errors())) from error
+    event, scores = await service.analyze(parsed.text, parsed.language)
+    return TextMoodResponse.model_validate({
+        "event_id": event.id, "text": event.text, "mood": event.mood, "reason": scores.reason,
+        "model": scores.model, "created_at": event.created_at,
+    })
+
+
+@router.post("/moods", response_model=FusedMoodResponse, responses=ERRORS,
+             summary="A photo, a text, or both: each part's emotions and one fused mood")
+async def fused_mood(
+    service: FusedMoodDep,
+    settings: SettingsDep,
+    image: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP photo")] = None,
+    text: Annotated[str | None, Form(description="What the person wrote")] = None,
+    language: Annotated[str, Form()] = "en",
+) -> FusedMoodResponse:
+    data = await read_upload(image, settings) if image is not None else None
+    result = await service.analyze(data, text, language)
+    face = result.face
+    return FusedMoodResponse.model_validate({
+        "event_id": result.event.id,
+        "face": {"faces": face.faces, "mood": mood_as_dict(face.mood) if face.mood else None} if face else None,
+        "text": result.event.text,
+        "text_mood": mood_as_dict(result.text.mood) if result.text and result.text.mood else None,
+        "mood": result.event.mood,
+        "fusion": result.fusion.as_record() if result.fusion else None,
+        "missing": result.missing,
+        "reason": result.reason,
+        "models": result.event.models,
+        "created_at": result.event.created_at,
     })
 
 
 @router.get("/mood-events/{event_id}", response_model=MoodEventOut, responses={404: {"model": ErrorOut}},
             summary="Read back a stored mood event")
 async def get_mood_event(event_id: str, service: FaceMoodDep) -> MoodEventOut:
-    event: MoodEvent = await service.get(event_id)
+    event = await service.get(event_id)
     return MoodEventOut.model_validate({
-        "id": event.id, "source": event.source, "faces": event.faces, "mood": event.mood,
-        "model": {"name": event.model_name, "version": event.model_version},
-        "owner_id": event.owner_id, "created_at": event.created_at,
+        "id": event.id, "source": event.source, "faces": event.faces, "text": event.text, "fusion": event.fusion,
+        "mood": event.mood, "models": event.models, "owner_id": event.owner_id, "created_at": event.created_at,
     })
+
+

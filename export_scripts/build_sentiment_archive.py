@@ -1,0 +1,62 @@
+"""Build `model_store/sentiment.mar` from any Hugging Face sequence-classification directory.
+
+    python -m export_scripts.build_sentiment_archive [--model-dir models/text-emotion-minilm-l6]
+        [--name sentiment] [--version 1.0.0] [--model-store model_store]
+
+The directory (config.json with id2label, tokenizer files, *.safetensors) becomes the archive's root,
+next to the handler; pointing --model-dir at another classifier is all it takes to serve it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from export_scripts.archive import REPO_ROOT, ArchiveSpec, build_archive
+
+SENTIMENT_ARCHIVE_VERSION = "1.0.0"
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "text-emotion-minilm-l6"
+
+
+def check_model_dir(model_dir: Path) -> Path:
+    """The safetensors weights file; refuse a directory that is not a classifier we can serve offline."""
+    config = model_dir / "config.json"
+    if not config.is_file():
+        raise FileNotFoundError(f"{config} missing: expected a save_pretrained directory")
+    if not json.loads(config.read_text()).get("id2label"):
+        raise ValueError(f"{config} has no id2label: not a sequence classifier")
+    weights = sorted(model_dir.glob("*.safetensors"))
+    if not weights:
+        raise FileNotFoundError(f"no *.safetensors in {model_dir}")
+    if not any((model_dir / name).exists() for name in ("tokenizer.json", "vocab.txt", "tokenizer.model")):
+        raise FileNotFoundError(f"no tokenizer files in {model_dir}")
+    return weights[0]
+
+
+def build(model_dir: Path, name: str, version: str, model_store: Path, staging: Path | None = None) -> Path:
+    weights = check_model_dir(model_dir)
+    extra = [p for p in sorted(model_dir.iterdir()) if p.is_file() and p != weights]
+    spec = ArchiveSpec(
+        name=name,
+        version=version,
+        handler=REPO_ROOT / "handlers" / "text_emotion_handler.py",
+        serialized_file=weights,
+        config_file=REPO_ROOT / "export_scripts" / "model_configs" / "sentiment.yaml",
+        extra_files=extra,
+    )
+    return build_archive(spec, model_store, staging or REPO_ROOT / "build" / name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
+    parser.add_argument("--name", default="sentiment")
+    parser.add_argument("--version", default=SENTIMENT_ARCHIVE_VERSION)
+    parser.add_argument("--model-store", type=Path, default=REPO_ROOT / "model_store")
+    args = parser.parse_args()
+    print(f"built {build(args.model_dir, args.name, args.version, args.model_store)}")
+
+
+if __name__ == "__main__":
+    main()

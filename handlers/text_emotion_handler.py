@@ -1,0 +1,97 @@
+"""Text-emotion model server: any Hugging Face sequence-classification directory.
+
+The archive's root *is* a `save_pretrained` directory (config with id2label, tokenizer, safetensors), so
+swapping in another model — a multilingual one, say — means building the archive from another directory.
+A TorchServe batch is tokenized at once and padded to its longest member only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from handlers.base import BaseHandler, RequestError, torchserve_entry_point
+
+# The worker serves one batch at a time; tokenizer threads would only fight torch for the cores.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Never reach for a model hub: the archive holds every file the model needs.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+DEFAULTS: dict[str, Any] = {
+    "max_length": 128,  # tokens; longer input is truncated (and the answer says so)
+    "max_chars": 5000,
+}
+
+
+@dataclass
+class TextScores:
+    probabilities: list[float]
+    tokens: int
+    truncated: bool
+
+
+class TextEmotionHandler(BaseHandler[str, TextScores]):
+    def load(self, model_dir: Path, device: torch.device) -> None:
+        self.settings = {**DEFAULTS, **self.config}
+        # local_files_only: a missing file must fail here, never trigger a download from a hub.
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            model_dir, local_files_only=True, dtype=torch.float32).to(device).eval()
+        id2label = self.model.config.id2label
+        self.labels = [str(id2label[i]) for i in range(len(id2label))]
+        # The tokenizer's own limit is sometimes a placeholder (1e30); the position table is the hard one.
+        positions = getattr(self.model.config, "max_position_embeddings", None) or 10**9
+        self.max_length = min(int(self.settings["max_length"]), int(self.tokenizer.model_max_length), int(positions))
+        self.pad_id = int(self.tokenizer.pad_token_id or 0)
+
+    def preprocess_one(self, payload: bytes) -> str:
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise RequestError(400, f"text is not valid UTF-8 (byte {error.start})") from error
+        if "\x00" in text:
+            raise RequestError(400, "text contains NUL bytes; send plain text")
+        if not text.strip():
+            raise RequestError(422, "text is empty")
+        if len(text) > int(self.settings["max_chars"]):
+            raise RequestError(413, f"text has {len(text)} characters; the limit is {self.settings['max_chars']}")
+        return text
+
+    def _encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, list[int], list[bool]]:
+        """Tokenize without truncation to learn each length, then cut to max_length keeping the
+        closing special token, and pad to the longest sequence of this batch."""
+        encoded: list[list[int]] = self.tokenizer(texts, truncation=False, verbose=False)["input_ids"]
+        rows, truncated = [], []
+        for ids in encoded:
+            cut = len(ids) > self.max_length
+            rows.append(ids[:self.max_length - 1] + ids[-1:] if cut else ids)
+            truncated.append(cut)
+        width = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for index, row in enumerate(rows):
+            input_ids[index, :len(row)] = torch.tensor(row)
+            mask[index, :len(row)] = 1
+        return input_ids, mask, [len(r) for r in rows], truncated
+
+    def inference(self, batch: list[str]) -> list[TextScores]:
+        input_ids, mask, lengths, truncated = self._encode(batch)
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
+            probabilities = torch.softmax(logits.float(), dim=-1).cpu().tolist()
+        return [TextScores(p, n, t) for p, n, t in zip(probabilities, lengths, truncated, strict=True)]
+
+    def postprocess_one(self, output: TextScores) -> dict[str, Any]:
+        emotions = {label: round(p, 6) for label, p in zip(self.labels, output.probabilities, strict=True)}
+        top = max(emotions, key=emotions.__getitem__)
+        return {"emotions": emotions, "top_emotion": top, "top_score": emotions[top],
+                "tokens": output.tokens, "truncated": output.truncated, "max_tokens": self.max_length}
+
+
+_service = TextEmotionHandler()
+handle = torchserve_entry_point(_service)
