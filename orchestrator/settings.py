@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
     max_text_chars: int = Field(default=5000, gt=0)
+    # Languages the served text model understands ("*" for a multilingual model).
+    text_languages: list[str] = ["en"]
     retry_after_s: int = 5
     log_level: str = "INFO"
 

@@ -60,10 +60,11 @@ def test_long_text_is_truncated_and_says_so(api: httpx.Client) -> None:
     ({"json": {"text": "   "}}, 422, "empty"),
     ({"json": {"text": "x" * 5001}}, 413, "5000"),
     ({"json": {"language": "en"}}, 422, "text"),
+    ({"json": {"text": "je suis heureux", "language": "fr"}}, 422, "not supported"),
     ({"content": b'{"text": "caf\xe9"}', "headers": {"content-type": "application/json"}}, 400, "UTF-8"),
     ({"content": b"\x00\x01\x02binary", "headers": {"content-type": "application/json"}}, 400, "JSON"),
     ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "JSON"),
-], ids=["empty", "too-long", "missing-text", "bad-utf8", "binary", "bad-json"])
+], ids=["empty", "too-long", "missing-text", "unsupported-language", "bad-utf8", "binary", "bad-json"])
 def test_bad_text_gets_a_clear_4xx(api: httpx.Client, kwargs: dict[str, Any], status: int, reason: str) -> None:
     response = api.post("/v1/moods/text", **kwargs)
     assert response.status_code == status, response.text

@@ -7,7 +7,10 @@ from pathlib import Path
 import torch
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast  # type: ignore[attr-defined]
 
-WORDS = ["i", "feel", "happy", "sad", "angry", "calm", "today", "so", "very", "not", "the", "a", "and", "it", "was", "is", "am"]
+WORDS = [
+    "i", "feel", "happy", "sad", "angry", "calm", "today", "so", "very", "not", "the", "a", "and", "it", "was", "is",
+    "am",
+]
 
 
 def make_tiny_classifier(directory: Path, labels: tuple[str, ...], seed: int = 0) -> Path:

@@ -84,7 +84,7 @@ class FusedMoodService:
         if image is not None:
             self.face.validate(image)
         if text is not None:
-            self.text.validate(text)
+            self.text.validate(text, language)
         face_task = self.face.score(image) if image is not None else None
         text_task = self.text.score(text) if text is not None else None
         results = await asyncio.gather(*(t for t in (face_task, text_task) if t is not None), return_exceptions=True)

@@ -30,12 +30,18 @@ class TextScores:
 
 
 class TextMoodService:
-    def __init__(self, inference: InferenceBackend, events: MoodEventRepository, max_chars: int) -> None:
+    def __init__(self, inference: InferenceBackend, events: MoodEventRepository, max_chars: int,
+                 languages: list[str]) -> None:
         self.inference = inference
         self.events = events
         self.max_chars = max_chars
+        self.languages = {language.lower() for language in languages}
 
-    def validate(self, text: str) -> None:
+    def validate(self, text: str, language: str) -> None:
+        primary = language.lower().split("-")[0]
+        if "*" not in self.languages and language.lower() not in self.languages and primary not in self.languages:
+            raise InvalidInputError(422, f"language {language!r} is not supported by the served text model "
+                                         f"(supported: {', '.join(sorted(self.languages))})")
         if not text.strip():
             raise InvalidInputError(422, "text is empty")
         if len(text) > self.max_chars:
@@ -56,7 +62,7 @@ class TextMoodService:
                           answer["tokens"], mood, reason, answer["model"])
 
     async def analyze(self, text: str, language: str, owner_id: str | None = None) -> tuple[MoodEvent, TextScores]:
-        self.validate(text)
+        self.validate(text, language)
         scores = await self.score(text)
         event = MoodEvent(source="text", models=[scores.model], text=scores.as_record(len(text), language),
                           mood=mood_as_dict(scores.mood) if scores.mood else None, owner_id=owner_id)
