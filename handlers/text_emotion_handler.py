@@ -25,6 +25,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 DEFAULTS: dict[str, Any] = {
     "max_length": 128,  # tokens; longer input is truncated (and the answer says so)
     "max_chars": 5000,
+    # Forward passes run on length-sorted slices of this many texts: padding every text of a batch to
+    # its longest one doubled the work (MiniLM, batch 32, 2 threads: 137 → 206 texts/s with slices of 8).
+    "micro_batch": 8,
 }
 
 
@@ -62,29 +65,40 @@ class TextEmotionHandler(BaseHandler[str, TextScores]):
             raise RequestError(413, f"text has {len(text)} characters; the limit is {self.settings['max_chars']}")
         return text
 
-    def _encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor, list[int], list[bool]]:
-        """Tokenize without truncation to learn each length, then cut to max_length keeping the
-        closing special token, and pad to the longest sequence of this batch."""
+    def _tokenize(self, texts: list[str]) -> tuple[list[list[int]], list[bool]]:
+        """One tokenizer call for the whole batch, without truncation to learn each length; then cut
+        to max_length keeping the closing special token."""
         encoded: list[list[int]] = self.tokenizer(texts, truncation=False, verbose=False)["input_ids"]
         rows, truncated = [], []
         for ids in encoded:
             cut = len(ids) > self.max_length
             rows.append(ids[:self.max_length - 1] + ids[-1:] if cut else ids)
             truncated.append(cut)
+        return rows, truncated
+
+    def _pad(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pad to the longest row given (dynamic padding), with its attention mask."""
         width = max(len(r) for r in rows)
         input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for index, row in enumerate(rows):
             input_ids[index, :len(row)] = torch.tensor(row)
             mask[index, :len(row)] = 1
-        return input_ids, mask, [len(r) for r in rows], truncated
+        return input_ids, mask
 
     def inference(self, batch: list[str]) -> list[TextScores]:
-        input_ids, mask, lengths, truncated = self._encode(batch)
+        rows, truncated = self._tokenize(batch)
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+        probabilities: list[list[float]] = [[] for _ in rows]
+        step = max(1, int(self.settings["micro_batch"]))
         with torch.inference_mode():
-            logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
-            probabilities = torch.softmax(logits.float(), dim=-1).cpu().tolist()
-        return [TextScores(p, n, t) for p, n, t in zip(probabilities, lengths, truncated, strict=True)]
+            for start in range(0, len(order), step):
+                chunk = order[start:start + step]
+                input_ids, mask = self._pad([rows[i] for i in chunk])
+                logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                for index, p in zip(chunk, torch.softmax(logits.float(), dim=-1).cpu().tolist(), strict=True):
+                    probabilities[index] = p
+        return [TextScores(p, len(r), t) for p, r, t in zip(probabilities, rows, truncated, strict=True)]
 
     def postprocess_one(self, output: TextScores) -> dict[str, Any]:
         emotions = {label: round(p, 6) for label, p in zip(self.labels, output.probabilities, strict=True)}

@@ -37,29 +37,33 @@ def test_any_classifier_is_served_with_its_own_labels(archive: LoadedArchive) ->
     assert answer["model"] == {"name": "tiny-sentiment", "version": "0.0.1"}
 
 
-def test_batch_is_padded_to_its_longest_member_and_long_input_is_truncated(archive: LoadedArchive,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    service = archive.module._service  # type: ignore[attr-defined]
+def test_dynamic_padding_micro_batches_and_truncation(archive: LoadedArchive,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    service = archive.module._service
     widths: list[int] = []
-    original = service._encode
+    original = service._pad
 
-    def spy(texts: list[str]) -> Any:
-        encoded = original(texts)
-        widths.append(encoded[0].shape[1])
-        return encoded
+    def spy(rows: list[list[int]]) -> Any:
+        padded = original(rows)
+        widths.append(padded[0].shape[1])
+        return padded
 
-    monkeypatch.setattr(service, "_encode", spy)
+    monkeypatch.setattr(service, "_pad", spy)
     long_text = ("i feel very happy " * 40).encode()
-    answers, statuses = run(archive, [b"i am calm", b"so sad", long_text])
+    batch = [b"i am calm", b"so sad", long_text]
+    answers, statuses = run(archive, batch)
     assert statuses == {}
-    assert widths == [service.max_length], "one tokenizer call, padded to the longest (truncated) text"
+    assert widths == [64], "one slice, padded to its longest (truncated) text"
     assert service.max_length == 64, "capped by the tiny model's 64 position embeddings"
     assert [a["truncated"] for a in answers] == [False, False, True]
-    assert answers[2]["tokens"] == 64 and answers[0]["tokens"] == 5
-    (short_only,), _ = run(archive, [b"i am calm"])
-    assert widths[-1] == 5, "a batch of short texts is not padded to the limit"
-    # The same text scores the same alone or in a padded batch.
-    assert short_only["emotions"] == pytest.approx(answers[0]["emotions"], abs=1e-5)
+    assert [a["tokens"] for a in answers] == [5, 4, 64]
+
+    widths.clear()
+    monkeypatch.setitem(service.settings, "micro_batch", 1)
+    sliced, _ = run(archive, batch)
+    assert widths == [4, 5, 64], "length-sorted slices, each padded only to its own longest"
+    for one, other in zip(answers, sliced, strict=True):
+        assert one["emotions"] == pytest.approx(other["emotions"], abs=1e-5), "padding never changes a score"
 
 
 @pytest.mark.parametrize(("payload", "status", "reason"), [
