@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         face = FaceMoodService(inference, events, UploadLimits(settings.max_upload_bytes, settings.max_image_pixels))
         text = TextMoodService(inference, events, settings.max_text_chars, settings.text_languages)
+        app.state.events = events
         app.state.face_mood = face
         app.state.text_mood = text
         app.state.fused_mood = FusedMoodService(face, text, events)

@@ -107,13 +107,19 @@ def test_fused_with_one_part_or_none(api: httpx.Client) -> None:
     assert bad.status_code == 400
 
 
+def store_with_face_model(root: Path) -> Path:
+    """A model store holding the real emotion.mar and no sentiment archive (yet)."""
+    store = root / "store"
+    store.mkdir()
+    shutil.copy(REPO_ROOT / "model_store" / "emotion.mar", store / "emotion.mar")
+    return store
+
+
 @pytest.fixture(scope="module")
 def odd_models_stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str) -> Iterator[Stack]:
     """The face model, plus a text model whose labels have no valence/arousal position."""
     root = tmp_path_factory.mktemp("odd")
-    store = root / "store"
-    store.mkdir()
-    shutil.copy(REPO_ROOT / "model_store" / "emotion.mar", store / "emotion.mar")
+    store = store_with_face_model(root)
     model_dir = make_tiny_classifier(root / "tiny", ("calm", "excited", "gloomy"))
     build(model_dir, "sentiment", "0.0.1", store, staging=root / "staging")
     with Stack(StackConfig(run_dir=root / "run", mongo_url=mongo_url, model_store=store)) as stack:
@@ -135,10 +141,7 @@ def test_a_model_with_unknown_labels_is_served_but_its_mood_refused(odd_models_s
 def face_only_stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str) -> Iterator[Stack]:
     """The sentiment archive is missing: the text part's model server is unavailable."""
     root = tmp_path_factory.mktemp("faceonly")
-    store = root / "store"
-    store.mkdir()
-    shutil.copy(REPO_ROOT / "model_store" / "emotion.mar", store / "emotion.mar")
-    with Stack(StackConfig(run_dir=root / "run", mongo_url=mongo_url, model_store=store,
+    with Stack(StackConfig(run_dir=root / "run", mongo_url=mongo_url, model_store=store_with_face_model(root),
                            wait_until_ready=False)) as stack:
         yield stack
 

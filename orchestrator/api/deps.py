@@ -12,6 +12,7 @@ from orchestrator.services.fusion import FusedMoodService
 from orchestrator.services.readiness import ReadinessService
 from orchestrator.services.text_mood import TextMoodService
 from orchestrator.settings import Settings
+from orchestrator.store.mood_events import MoodEventRepository
 
 
 def _from_state(attribute: str) -> Callable[[Request], Any]:
@@ -25,4 +26,5 @@ SettingsDep = Annotated[Settings, Depends(_from_state("settings"))]
 FaceMoodDep = Annotated[FaceMoodService, Depends(_from_state("face_mood"))]
 TextMoodDep = Annotated[TextMoodService, Depends(_from_state("text_mood"))]
 FusedMoodDep = Annotated[FusedMoodService, Depends(_from_state("fused_mood"))]
+MoodEventsDep = Annotated[MoodEventRepository, Depends(_from_state("events"))]
 ReadinessDep = Annotated[ReadinessService, Depends(_from_state("readiness"))]

@@ -55,6 +55,3 @@ class FaceMoodService:
         event = MoodEvent(source="face", models=[scores.model], faces=scores.faces,
                           mood=mood_as_dict(scores.mood) if scores.mood else None, owner_id=owner_id)
         return await self.events.add(event), scores
-
-    async def get(self, event_id: str) -> MoodEvent:
-        return await self.events.get(event_id)

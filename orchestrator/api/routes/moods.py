@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import ValidationError
 
-from orchestrator.api.deps import FaceMoodDep, FusedMoodDep, SettingsDep, TextMoodDep
+from orchestrator.api.deps import FaceMoodDep, FusedMoodDep, MoodEventsDep, SettingsDep, TextMoodDep
 from orchestrator.errors import InvalidInputError
 from orchestrator.schemas import (
     ErrorOut,
@@ -101,8 +101,8 @@ async def fused_mood(
 
 @router.get("/mood-events/{event_id}", response_model=MoodEventOut, responses={404: {"model": ErrorOut}},
             summary="Read back a stored mood event")
-async def get_mood_event(event_id: str, service: FaceMoodDep) -> MoodEventOut:
-    event = await service.get(event_id)
+async def get_mood_event(event_id: str, events: MoodEventsDep) -> MoodEventOut:
+    event = await events.get(event_id)
     return MoodEventOut.model_validate({
         "id": event.id, "source": event.source, "faces": event.faces, "text": event.text, "fusion": event.fusion,
         "mood": event.mood, "models": event.models, "owner_id": event.owner_id, "created_at": event.created_at,
