@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import statistics
 import tempfile
 import time
@@ -22,6 +23,7 @@ import cv2
 import facenet_pytorch  # noqa: F401  (torch and facenet_pytorch before TensorFlow/fer: the reverse segfaults)
 import numpy as np
 import torch
+from PIL import Image
 
 from benchmarks.photos import DEFAULT_DATASET, Photo, build_photos
 from launcher.stack import Stack, StackConfig
@@ -179,7 +181,8 @@ def main() -> None:
 
     photos = build_photos(args.dataset, args.photos)
     n_faces = sum(len(p.labels) for p in photos)
-    print(f"{len(photos)} photos ({n_faces} faces, 266–550 px) from {args.dataset}/validation; "
+    sides = [side for p in photos for side in Image.open(io.BytesIO(p.jpeg)).size]
+    print(f"{len(photos)} photos ({n_faces} faces, {min(sides)}–{max(sides)} px) from {args.dataset}/validation; "
           f"{torch.get_num_threads()} cores visible to torch")
 
     ours, via_api, via_ts, embedded_seconds = run_ours(photos, args.concurrency, args.torch_threads,
