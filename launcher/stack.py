@@ -25,6 +25,7 @@ class StackConfig:
     orchestrator_port: int | None = None
     orchestrator_host: str = "127.0.0.1"
     mongo_url: str | None = None  # a real MongoDB; None starts the Mongo-wire server
+    mongo_database: str = "museaika"
     persistent_mongo: bool = False
     model_store: Path = services.REPO_ROOT / "model_store"
     torchserve_template: Path = services.REPO_ROOT / "config" / "torchserve.properties"
@@ -58,6 +59,7 @@ class Stack:
                 self._launch(mongo)
             env = {
                 "MUSEAIKA_MONGO_URL": self.mongo_url,
+                "MUSEAIKA_MONGO_DATABASE": config.mongo_database,
                 "MUSEAIKA_INFERENCE_BACKEND": config.backend,
                 "MUSEAIKA_MODEL_STORE": str(config.model_store),
                 "MUSEAIKA_TORCHSERVE_CONFIG": str(config.torchserve_template),

@@ -25,3 +25,18 @@ class NotFoundError(Exception):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} not found")
         self.what = what
+
+
+class UnauthorizedError(Exception):
+    """Missing, invalid or expired credentials (401, with a WWW-Authenticate challenge)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TooManyAttemptsError(Exception):
+    def __init__(self, reason: str, retry_after_s: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s

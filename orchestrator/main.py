@@ -5,22 +5,31 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from orchestrator.api.errors import install_error_handlers
 from orchestrator.api.middleware import RequestLimitsAndMetrics
-from orchestrator.api.routes import health, moods
+from orchestrator.api.routes import accounts, health, history, moods
+from orchestrator.api.routes import playlists as playlists_routes
 from orchestrator.errors import DependencyUnavailableError
 from orchestrator.inference.factory import create_backend
 from orchestrator.logging_setup import configure_logging
+from orchestrator.security.throttle import LoginThrottle
+from orchestrator.security.tokens import TokenIssuer
+from orchestrator.services.accounts import AccountService, OwnedData
 from orchestrator.services.face_mood import FaceMoodService, UploadLimits
 from orchestrator.services.fusion import FusedMoodService
 from orchestrator.services.readiness import ReadinessService
 from orchestrator.services.text_mood import TextMoodService
-from orchestrator.settings import Settings, get_settings
+from orchestrator.settings import Settings, check_production_safety, get_settings
+from orchestrator.store.generation_jobs import GenerationJobRepository
 from orchestrator.store.mongo import MongoStore
 from orchestrator.store.mood_events import MoodEventRepository
+from orchestrator.store.playlists import PlaylistRepository
+from orchestrator.store.users import UserRepository
 
 # Multipart framing on top of the image itself.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
@@ -28,6 +37,7 @@ UPLOAD_OVERHEAD_BYTES = 64 * 1024
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_production_safety(settings)
     configure_logging(settings.log_level)
 
     @asynccontextmanager
@@ -36,9 +46,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await inference.start()
         store = MongoStore(settings.mongo_url, settings.mongo_database, settings.mongo_timeout_ms)
         events = MoodEventRepository(store)
-        with contextlib.suppress(DependencyUnavailableError):  # MongoDB may come up later; /readyz says so
-            await events.ensure_indexes()
+        users = UserRepository(store)
+        playlists = PlaylistRepository(store)
+        jobs = GenerationJobRepository(store)
+        for repository in (events, users, playlists, jobs):
+            with contextlib.suppress(DependencyUnavailableError):  # MongoDB may come up later; /readyz says so
+                await repository.ensure_indexes()
+        tokens = TokenIssuer(settings.jwt_secret, timedelta(seconds=settings.access_token_ttl_s),
+                             timedelta(seconds=settings.refresh_token_ttl_s))
         app.state.settings = settings
+        app.state.accounts = AccountService(users, tokens, LoginThrottle(settings.login_failures_per_email,
+                                                                               settings.login_failures_per_client),
+                                            OwnedData(events, playlists, jobs))
+        app.state.playlists = playlists
+        app.state.jobs = jobs
         face = FaceMoodService(inference, events, UploadLimits(settings.max_upload_bytes, settings.max_image_pixels))
         text = TextMoodService(inference, events, settings.max_text_chars, settings.text_languages)
         app.state.events = events
@@ -61,6 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, settings.retry_after_s)
     app.include_router(health.router)
     app.include_router(moods.router)
+    app.include_router(history.router)
+    app.include_router(accounts.router)
+    app.include_router(playlists_routes.router)
 
-    app.add_middleware(RequestLimitsAndMetrics, max_body_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES)
+    app.add_middleware(RequestLimitsAndMetrics, max_body_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES,
+                       max_json_bytes=settings.max_json_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                           allow_methods=["*"], allow_headers=["Authorization", "Content-Type"])
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, EmailStr, Field
 
 
 class Box(BaseModel):
@@ -115,3 +115,119 @@ class ReadinessOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+# -- accounts ---------------------------------------------------------------------------------
+class SignUpRequest(BaseModel):
+    email: EmailStr
+    password: str = Field(description="At least 10 characters, not only letters or only digits")
+    display_name: str | None = Field(default=None, max_length=80)
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    display_name: str | None
+    created_at: datetime
+
+
+class UserPatch(BaseModel):
+    display_name: str | None = Field(default=None, max_length=80)
+    password: str | None = None
+    current_password: str | None = None
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds the access token lives")
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str
+
+
+class AccountDeletedOut(BaseModel):
+    deleted: dict[str, int]
+
+
+# -- history ----------------------------------------------------------------------------------
+class MoodHistoryOut(BaseModel):
+    items: list[MoodEventOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page; null at the end")
+
+
+class DayMoodOut(BaseModel):
+    day: str
+    events: int
+    mean_valence: float
+    mean_arousal: float
+
+
+class MoodSummaryOut(BaseModel):
+    since: datetime
+    until: datetime
+    events: int = Field(description="Events with a mood in the period")
+    counts: dict[str, int] = Field(description="Events per mood label, most frequent first")
+    days: list[DayMoodOut]
+
+
+# -- playlists and jobs -----------------------------------------------------------------------
+class Track(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    artist: str = Field(min_length=1, max_length=300)
+    uri: str | None = Field(default=None, max_length=300, description="e.g. spotify:track:…")
+    duration_ms: int | None = Field(default=None, ge=0)
+
+
+class PlaylistMood(BaseModel):
+    label: str
+    valence: float = Field(ge=-1, le=1)
+    arousal: float = Field(ge=-1, le=1)
+
+
+class PlaylistIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    mood: PlaylistMood | None = None
+    tracks: list[Track] = Field(default_factory=list, max_length=500)
+    spotify_id: str | None = Field(default=None, max_length=100)
+    spotify_url: str | None = Field(default=None, max_length=500)
+
+
+class PlaylistPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    mood: PlaylistMood | None = None
+    tracks: list[Track] | None = Field(default=None, max_length=500)
+    spotify_id: str | None = Field(default=None, max_length=100)
+    spotify_url: str | None = Field(default=None, max_length=500)
+
+
+class PlaylistOut(PlaylistIn):
+    id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlaylistPage(BaseModel):
+    items: list[PlaylistOut]
+    next_cursor: str | None
+
+
+class GenerationJobOut(BaseModel):
+    id: str
+    kind: str
+    state: str = Field(description="queued, running, succeeded or failed")
+    progress: float = Field(ge=0, le=1)
+    parameters: dict[str, Any]
+    result_keys: list[str] = Field(description="Object-store keys of the results")
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class GenerationJobPage(BaseModel):
+    items: list[GenerationJobOut]
+    next_cursor: str | None

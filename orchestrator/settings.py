@@ -10,6 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
 
 class Settings(BaseSettings):
@@ -38,7 +39,25 @@ class Settings(BaseSettings):
     # Languages the served text model understands ("*" for a multilingual model).
     text_languages: list[str] = ["en"]
     retry_after_s: int = 5
+
+    # Accounts. Outside development the app refuses to start with the default secret.
+    environment: Literal["development", "production"] = "development"
+    jwt_secret: str = DEVELOPMENT_SECRET
+    access_token_ttl_s: int = Field(default=900, gt=0)
+    refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, gt=0)
+    allow_anonymous_moods: bool = True  # False: mood calls need a token
+    login_failures_per_email: str = "5/minute"
+    login_failures_per_client: str = "50/minute"
+    cors_origins: list[str] = []
+    max_json_bytes: int = Field(default=256 * 1024, gt=0)
     log_level: str = "INFO"
+
+
+def check_production_safety(settings: Settings) -> None:
+    if settings.environment != "development" and settings.jwt_secret == DEVELOPMENT_SECRET:
+        raise RuntimeError("MUSEAIKA_JWT_SECRET must be set outside development (MUSEAIKA_ENVIRONMENT)")
+    if settings.environment != "development" and len(settings.jwt_secret) < 32:
+        raise RuntimeError("MUSEAIKA_JWT_SECRET must be at least 32 characters outside development")
 
 
 @lru_cache

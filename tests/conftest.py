@@ -1,12 +1,18 @@
 """Real services for the suite: a Mongo-wire server, TorchServe and the orchestrator, each on a free
-loopback port, stopped when the session (or a failing test) ends."""
+loopback port, stopped when the session (or a failing test) ends.
+
+MUSEAIKA_TEST_MONGO_URL=mongodb://host:27017 runs the same suite against a real MongoDB instead of the
+Mongo-wire server; every run uses its own database (museaika_test_<random>) and drops it at the end."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pymongo import MongoClient
 
 from launcher import services
 from launcher.process import ManagedProcess
@@ -21,7 +27,18 @@ def run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def mongo_url(run_root: Path) -> Iterator[str]:
+def mongo_database() -> str:
+    return f"museaika_test_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def mongo_url(run_root: Path, mongo_database: str) -> Iterator[str]:
+    external = os.environ.get("MUSEAIKA_TEST_MONGO_URL")
+    if external:
+        yield external
+        with MongoClient(external) as client:
+            client.drop_database(mongo_database)
+        return
     process: ManagedProcess
     process, url = services.mongo_wire_server(run_root / "mongo")
     process.start()
@@ -33,13 +50,14 @@ def mongo_url(run_root: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def embedded_stack(run_root: Path, mongo_url: str) -> Iterator[Stack]:
-    with Stack(StackConfig(run_dir=run_root / "embedded", backend="embedded", mongo_url=mongo_url)) as stack:
+def embedded_stack(run_root: Path, mongo_url: str, mongo_database: str) -> Iterator[Stack]:
+    with Stack(StackConfig(run_dir=run_root / "embedded", backend="embedded", mongo_url=mongo_url,
+                           mongo_database=mongo_database)) as stack:
         yield stack
 
 
 @pytest.fixture(scope="session")
-def torchserve_stack(run_root: Path, mongo_url: str) -> Iterator[Stack]:
+def torchserve_stack(run_root: Path, mongo_url: str, mongo_database: str) -> Iterator[Stack]:
     with Stack(StackConfig(run_dir=run_root / "torchserve", backend="torchserve", mongo_url=mongo_url,
-                           torch_threads=1)) as stack:
+                           mongo_database=mongo_database, torch_threads=1)) as stack:
         yield stack

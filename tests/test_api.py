@@ -40,7 +40,8 @@ def test_face_photo_returns_faces_and_a_mood_stored_in_mongodb(api: httpx.Client
 
     client: MongoClient[dict[str, Any]]
     with MongoClient(embedded_stack.mongo_url) as client:
-        stored = client.museaika.mood_events.find_one({"_id": ObjectId(body["event_id"])})
+        events = client[embedded_stack.config.mongo_database].mood_events
+        stored = events.find_one({"_id": ObjectId(body["event_id"])})
     assert stored is not None
     assert stored["source"] == "face" and stored["owner_id"] is None
     assert stored["models"] == [{"name": "emotion", "version": "1.0.0"}]

@@ -40,7 +40,8 @@ def test_text_mood_is_scored_mapped_and_stored(api: httpx.Client, embedded_stack
     assert body["model"]["name"] == "sentiment"
     client: MongoClient[dict[str, Any]]
     with MongoClient(embedded_stack.mongo_url) as client:
-        stored = client.museaika.mood_events.find_one({"_id": ObjectId(body["event_id"])})
+        events = client[embedded_stack.config.mongo_database].mood_events
+        stored = events.find_one({"_id": ObjectId(body["event_id"])})
     assert stored is not None and stored["source"] == "text"
     assert stored["text"]["language"] == "en" and stored["text"]["characters"] == 56
     assert "grateful" not in str(stored), "the user's words are not stored"
@@ -116,13 +117,15 @@ def store_with_face_model(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def odd_models_stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str) -> Iterator[Stack]:
+def odd_models_stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str,
+                     mongo_database: str) -> Iterator[Stack]:
     """The face model, plus a text model whose labels have no valence/arousal position."""
     root = tmp_path_factory.mktemp("odd")
     store = store_with_face_model(root)
     model_dir = make_tiny_classifier(root / "tiny", ("calm", "excited", "gloomy"))
     build(model_dir, "sentiment", "0.0.1", store, staging=root / "staging")
-    with Stack(StackConfig(run_dir=root / "run", mongo_url=mongo_url, model_store=store)) as stack:
+    with Stack(StackConfig(run_dir=root / "run", mongo_url=mongo_url, mongo_database=mongo_database,
+                           model_store=store)) as stack:
         yield stack
 
 
@@ -138,11 +141,12 @@ def test_a_model_with_unknown_labels_is_served_but_its_mood_refused(odd_models_s
 
 
 @pytest.fixture(scope="module")
-def face_only_stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str) -> Iterator[Stack]:
+def face_only_stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str,
+                    mongo_database: str) -> Iterator[Stack]:
     """The sentiment archive is missing: the text part's model server is unavailable."""
     root = tmp_path_factory.mktemp("faceonly")
-    with Stack(StackConfig(run_dir=root / "run", mongo_url=mongo_url, model_store=store_with_face_model(root),
-                           wait_until_ready=False)) as stack:
+    with Stack(StackConfig(run_dir=root / "run", mongo_url=mongo_url, mongo_database=mongo_database,
+                           model_store=store_with_face_model(root), wait_until_ready=False)) as stack:
         yield stack
 
 

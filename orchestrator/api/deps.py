@@ -6,13 +6,18 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 
+from orchestrator.errors import UnauthorizedError
+from orchestrator.services.accounts import AccountService
 from orchestrator.services.face_mood import FaceMoodService
 from orchestrator.services.fusion import FusedMoodService
 from orchestrator.services.readiness import ReadinessService
 from orchestrator.services.text_mood import TextMoodService
 from orchestrator.settings import Settings
+from orchestrator.store.generation_jobs import GenerationJobRepository
 from orchestrator.store.mood_events import MoodEventRepository
+from orchestrator.store.playlists import PlaylistRepository
 
 
 def _from_state(attribute: str) -> Callable[[Request], Any]:
@@ -27,4 +32,34 @@ FaceMoodDep = Annotated[FaceMoodService, Depends(_from_state("face_mood"))]
 TextMoodDep = Annotated[TextMoodService, Depends(_from_state("text_mood"))]
 FusedMoodDep = Annotated[FusedMoodService, Depends(_from_state("fused_mood"))]
 MoodEventsDep = Annotated[MoodEventRepository, Depends(_from_state("events"))]
+PlaylistsDep = Annotated[PlaylistRepository, Depends(_from_state("playlists"))]
+JobsDep = Annotated[GenerationJobRepository, Depends(_from_state("jobs"))]
+AccountsDep = Annotated[AccountService, Depends(_from_state("accounts"))]
 ReadinessDep = Annotated[ReadinessService, Depends(_from_state("readiness"))]
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+User = dict[str, Any]
+
+
+async def optional_user(accounts: AccountsDep, settings: SettingsDep,
+                        token: Annotated[str | None, Depends(_bearer)]) -> User | None:
+    """The caller's account when a token is sent (a bad token is a 401, never silently anonymous)."""
+    if token is None:
+        if not settings.allow_anonymous_moods:
+            raise UnauthorizedError("this server needs a token for mood calls")
+        return None
+    return await accounts.authenticate(token)
+
+
+async def current_user(accounts: AccountsDep, token: Annotated[str | None, Depends(_bearer)]) -> User:
+    if token is None:
+        raise UnauthorizedError("not authenticated")
+    return await accounts.authenticate(token)
+
+
+OptionalUserDep = Annotated[User | None, Depends(optional_user)]
+CurrentUserDep = Annotated[User, Depends(current_user)]
+
+
+def owner_of(user: User | None) -> str | None:
+    return str(user["_id"]) if user else None

@@ -7,7 +7,13 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from orchestrator.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
+from orchestrator.errors import (
+    DependencyUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+    TooManyAttemptsError,
+    UnauthorizedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +26,15 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, error: NotFoundError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=404)
+
+    @app.exception_handler(UnauthorizedError)
+    async def unauthorized(_: Request, error: UnauthorizedError) -> JSONResponse:
+        return JSONResponse({"detail": error.reason}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(TooManyAttemptsError)
+    async def too_many(_: Request, error: TooManyAttemptsError) -> JSONResponse:
+        return JSONResponse({"detail": error.reason}, status_code=429,
+                            headers={"Retry-After": str(error.retry_after_s)})
 
     @app.exception_handler(DependencyUnavailableError)
     async def unavailable(_: Request, error: DependencyUnavailableError) -> JSONResponse:

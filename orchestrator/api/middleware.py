@@ -12,9 +12,10 @@ from orchestrator.metrics import HTTP_REQUEST_SECONDS
 
 
 class RequestLimitsAndMetrics:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_json_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_json_bytes = max_json_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -30,9 +31,12 @@ class RequestLimitsAndMetrics:
             await send(message)
 
         try:
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if declared.isdigit() and int(declared) > self.max_body_bytes:
-                await self._refuse(send_and_capture, int(declared))
+            headers = dict(scope["headers"])
+            declared = headers.get(b"content-length", b"")
+            limit = self.max_json_bytes if headers.get(b"content-type", b"").startswith(b"application/json") \
+                else self.max_body_bytes
+            if declared.isdigit() and int(declared) > limit:
+                await self._refuse(send_and_capture, int(declared), limit)
             else:
                 await self.app(scope, receive, send_and_capture)
         finally:
@@ -40,8 +44,9 @@ class RequestLimitsAndMetrics:
             HTTP_REQUEST_SECONDS.labels(scope["method"], getattr(route, "path", "unmatched"), str(status)).observe(
                 time.perf_counter() - started)
 
-    async def _refuse(self, send: Send, declared: int) -> None:
-        body = json.dumps({"detail": f"request body is {declared} bytes; the limit is {self.max_body_bytes}"}).encode()
+    @staticmethod
+    async def _refuse(send: Send, declared: int, limit: int) -> None:
+        body = json.dumps({"detail": f"request body is {declared} bytes; the limit is {limit}"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})

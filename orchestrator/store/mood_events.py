@@ -6,11 +6,10 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
-
 from orchestrator.errors import NotFoundError
+from orchestrator.store.ids import object_id_or_404
 from orchestrator.store.mongo import MongoStore, translate_errors
+from orchestrator.store.owned import Document, OwnedCollection
 
 COLLECTION = "mood_events"
 
@@ -23,7 +22,7 @@ class MoodEvent:
     faces: list[dict[str, Any]] | None = None
     text: dict[str, Any] | None = None  # scores and length only: the user's words are not stored
     fusion: dict[str, Any] | None = None
-    owner_id: str | None = None  # set once users exist
+    owner_id: str | None = None  # None: an anonymous call, stored under nobody
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     id: str | None = None
 
@@ -31,29 +30,34 @@ class MoodEvent:
 DOCUMENT_FIELDS = tuple(f.name for f in fields(MoodEvent) if f.name != "id")
 
 
-class MoodEventRepository:
-    def __init__(self, store: MongoStore) -> None:
-        self.collection = store.db[COLLECTION]
+def to_event(document: Document) -> MoodEvent:
+    values: dict[str, Any] = {k: document.get(k) for k in DOCUMENT_FIELDS}
+    return MoodEvent(id=str(document["_id"]), **values)
 
-    async def ensure_indexes(self) -> None:
-        async with translate_errors():
-            await self.collection.create_index([("owner_id", 1), ("created_at", -1)])
+
+class MoodEventRepository(OwnedCollection):
+    def __init__(self, store: MongoStore) -> None:
+        super().__init__(store, COLLECTION, "mood event")
 
     async def add(self, event: MoodEvent) -> MoodEvent:
-        document = {name: getattr(event, name) for name in DOCUMENT_FIELDS}
-        async with translate_errors():
-            result = await self.collection.insert_one(document)
-        event.id = str(result.inserted_id)
+        document = await self.insert({name: getattr(event, name) for name in DOCUMENT_FIELDS})
+        event.id = str(document["_id"])
         return event
 
-    async def get(self, event_id: str) -> MoodEvent:
-        try:
-            key = ObjectId(event_id)
-        except (InvalidId, TypeError) as error:
-            raise NotFoundError(f"mood event {event_id!r}") from error
+    async def get_visible(self, event_id: str, viewer_id: str | None) -> MoodEvent:
+        """An owned event only to its owner; an anonymous one to whoever holds its id."""
         async with translate_errors():
-            document = await self.collection.find_one({"_id": key})
-        if document is None:
+            document = await self.collection.find_one({"_id": object_id_or_404(event_id, "mood event")})
+        if document is None or document.get("owner_id") not in (None, viewer_id):
             raise NotFoundError(f"mood event {event_id!r}")
-        document["id"] = str(document.pop("_id"))
-        return MoodEvent(**{k: v for k, v in document.items() if k in DOCUMENT_FIELDS or k == "id"})
+        return to_event(document)
+
+    async def history(self, owner_id: str, limit: int, cursor: str | None, source: str | None,
+                      since: datetime | None, until: datetime | None) -> tuple[list[MoodEvent], str | None]:
+        filters: Document = {}
+        if source:
+            filters["source"] = source
+        if since or until:
+            filters["created_at"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
+        documents, next_cursor = await self.page(owner_id, limit, cursor, filters)
+        return [to_event(d) for d in documents], next_cursor

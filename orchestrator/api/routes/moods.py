@@ -6,7 +6,15 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import ValidationError
 
-from orchestrator.api.deps import FaceMoodDep, FusedMoodDep, MoodEventsDep, SettingsDep, TextMoodDep
+from orchestrator.api.deps import (
+    FaceMoodDep,
+    FusedMoodDep,
+    MoodEventsDep,
+    OptionalUserDep,
+    SettingsDep,
+    TextMoodDep,
+    owner_of,
+)
 from orchestrator.errors import InvalidInputError
 from orchestrator.schemas import (
     ErrorOut,
@@ -18,6 +26,7 @@ from orchestrator.schemas import (
 )
 from orchestrator.services.mood_mapping import mood_as_dict
 from orchestrator.settings import Settings
+from orchestrator.store.mood_events import MoodEvent
 
 router = APIRouter(prefix="/v1", tags=["moods"])
 
@@ -39,9 +48,10 @@ async def read_upload(upload: UploadFile, settings: Settings) -> bytes:
 async def face_mood(
     service: FaceMoodDep,
     settings: SettingsDep,
+    user: OptionalUserDep,
     image: Annotated[UploadFile, File(description="JPEG, PNG or WebP photo")],
 ) -> FaceMoodResponse:
-    event, scores = await service.analyze(await read_upload(image, settings))
+    event, scores = await service.analyze(await read_upload(image, settings), owner_of(user))
     return FaceMoodResponse.model_validate({
         "event_id": event.id, "faces": scores.faces, "mood": event.mood, "reason": scores.reason,
         "model": scores.model, "created_at": event.created_at,
@@ -52,7 +62,7 @@ async def face_mood(
              summary="Emotions and mood of a sentence",
              openapi_extra={"requestBody": {"content": {"application/json": {
                  "schema": TextMoodRequest.model_json_schema()}}, "required": True}})
-async def text_mood(request: Request, service: TextMoodDep) -> TextMoodResponse:
+async def text_mood(request: Request, service: TextMoodDep, user: OptionalUserDep) -> TextMoodResponse:
     # The body is parsed here rather than by FastAPI so that invalid UTF-8 is a 400, not a 422.
     body = await request.body()
     try:
@@ -66,7 +76,7 @@ async def text_mood(request: Request, service: TextMoodDep) -> TextMoodResponse:
     except ValidationError as error:
         raise InvalidInputError(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                                               for e in error.errors())) from error
-    event, scores = await service.analyze(parsed.text, parsed.language)
+    event, scores = await service.analyze(parsed.text, parsed.language, owner_of(user))
     return TextMoodResponse.model_validate({
         "event_id": event.id, "text": event.text, "mood": event.mood, "reason": scores.reason,
         "model": scores.model, "created_at": event.created_at,
@@ -78,12 +88,13 @@ async def text_mood(request: Request, service: TextMoodDep) -> TextMoodResponse:
 async def fused_mood(
     service: FusedMoodDep,
     settings: SettingsDep,
+    user: OptionalUserDep,
     image: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP photo")] = None,
     text: Annotated[str | None, Form(description="What the person wrote")] = None,
     language: Annotated[str, Form()] = "en",
 ) -> FusedMoodResponse:
     data = await read_upload(image, settings) if image is not None else None
-    result = await service.analyze(data, text, language)
+    result = await service.analyze(data, text, language, owner_of(user))
     face = result.face
     return FusedMoodResponse.model_validate({
         "event_id": result.event.id,
@@ -99,13 +110,16 @@ async def fused_mood(
     })
 
 
-@router.get("/mood-events/{event_id}", response_model=MoodEventOut, responses={404: {"model": ErrorOut}},
-            summary="Read back a stored mood event")
-async def get_mood_event(event_id: str, events: MoodEventsDep) -> MoodEventOut:
-    event = await events.get(event_id)
+def event_out(event: MoodEvent) -> MoodEventOut:
     return MoodEventOut.model_validate({
         "id": event.id, "source": event.source, "faces": event.faces, "text": event.text, "fusion": event.fusion,
         "mood": event.mood, "models": event.models, "owner_id": event.owner_id, "created_at": event.created_at,
     })
+
+
+@router.get("/mood-events/{event_id}", response_model=MoodEventOut, responses={404: {"model": ErrorOut}},
+            summary="Read back a stored mood event (an owned one only with its owner's token)")
+async def get_mood_event(event_id: str, events: MoodEventsDep, user: OptionalUserDep) -> MoodEventOut:
+    return event_out(await events.get_visible(event_id, owner_of(user)))
 
 

@@ -1,0 +1,1 @@
+"""Passwords, tokens and login throttling (no HTTP here: routes and dependencies use these)."""

@@ -1,0 +1,47 @@
+"""Short-lived access tokens and rotating refresh tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import jwt
+
+TokenType = Literal["access", "refresh"]
+ALGORITHM = "HS256"
+
+
+class InvalidTokenError(Exception):
+    """Expired, forged, malformed or of the wrong type: always answered with the same 401."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: str
+    token_id: str
+    expires_at: datetime
+
+
+class TokenIssuer:
+    def __init__(self, secret: str, access_ttl: timedelta, refresh_ttl: timedelta) -> None:
+        self.secret = secret
+        self.ttl: dict[TokenType, timedelta] = {"access": access_ttl, "refresh": refresh_ttl}
+
+    def issue(self, user_id: str, kind: TokenType) -> tuple[str, TokenClaims]:
+        now = datetime.now(UTC)
+        claims = TokenClaims(user_id, uuid.uuid4().hex, now + self.ttl[kind])
+        token = jwt.encode({"sub": user_id, "jti": claims.token_id, "typ": kind, "iat": now,
+                            "exp": claims.expires_at}, self.secret, algorithm=ALGORITHM)
+        return token, claims
+
+    def verify(self, token: str, kind: TokenType) -> TokenClaims:
+        try:
+            payload = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
+                                 options={"require": ["sub", "jti", "typ", "exp"]})
+        except jwt.PyJWTError as error:
+            raise InvalidTokenError(str(error)) from error
+        if payload["typ"] != kind:
+            raise InvalidTokenError(f"expected a {kind} token")
+        return TokenClaims(str(payload["sub"]), str(payload["jti"]), datetime.fromtimestamp(payload["exp"], UTC))
