@@ -13,7 +13,7 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -57,7 +57,6 @@ class BatchStats:
 
     size: int = 0
     inference_ms: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def request_payload(request: Any) -> bytes:

@@ -241,7 +241,9 @@ def test_oversized_json_body_is_413(api: httpx.Client) -> None:
     assert response.status_code == 413
 
 
-def test_production_refuses_the_default_secret() -> None:
+def test_production_refuses_a_default_or_short_secret() -> None:
     with pytest.raises(RuntimeError, match="JWT_SECRET"):
         check_production_safety(Settings(environment="production"))
+    with pytest.raises(RuntimeError, match="at least 32"):
+        check_production_safety(Settings(environment="production", jwt_secret="short"))
     check_production_safety(Settings(environment="production", jwt_secret="x" * 40))

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from handlers.base import RequestError
 from handlers.face_preprocessing import BORDER, FaceBox, crop_face, pad_gray, resize_for_detection
 from orchestrator.inference.model_archive import LoadedArchive, load_archive
 from tests import images
@@ -115,10 +114,6 @@ def test_detection_resize_keeps_small_images() -> None:
     assert resize_for_detection(small, 480)[1] == 1.0
     resized, scale = resize_for_detection(np.zeros((960, 640, 3), np.uint8), 480)
     assert resized.shape == (480, 320, 3) and scale == 0.5
-
-
-def test_request_error_carries_status() -> None:
-    assert RequestError(415, "x").status == 415
 
 
 def test_environment_overrides_a_handler_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
