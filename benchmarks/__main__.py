@@ -8,8 +8,8 @@ import sys
 
 def main() -> None:
     if len(sys.argv) < 2:
-        print("usage: python -m benchmarks {face_vs_fer|client_batching|text_quality|text_batching} [args]",
-              file=sys.stderr)
+        names = "face_vs_fer|client_batching|text_quality|text_batching|detector_crop"
+        print(f"usage: python -m benchmarks {{{names}}} [args]", file=sys.stderr)
         sys.exit(2)
     module = importlib.import_module(f"benchmarks.{sys.argv[1]}")
     sys.argv = [f"benchmarks.{sys.argv[1]}", *sys.argv[2:]]

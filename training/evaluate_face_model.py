@@ -23,16 +23,21 @@ from training.metrics import ClassificationReport, classification_report
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "fer2013"
 
 
+def load_face(path: Path) -> np.ndarray:
+    """One face crop as a (64, 64) float32 array in [-1, 1]."""
+    gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if gray is None:
+        raise ValueError(f"unreadable image {path}")
+    resized = cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE)).astype(np.float32)
+    return (resized / 255.0 - 0.5) * 2.0
+
+
 def load_split(folder: Path) -> tuple[np.ndarray, list[int]]:
     """Faces as (N, 64, 64) float32 in [-1, 1] and their label indices (folder name = label)."""
     faces, labels = [], []
     for label_index, label in enumerate(EMOTION_LABELS):
         for path in sorted((folder / label).glob("*.jpg")):
-            gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            if gray is None:
-                raise ValueError(f"unreadable image {path}")
-            resized = cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE)).astype(np.float32)
-            faces.append((resized / 255.0 - 0.5) * 2.0)
+            faces.append(load_face(path))
             labels.append(label_index)
     if not faces:
         raise FileNotFoundError(f"no labelled faces under {folder}")

@@ -1,0 +1,113 @@
+"""How much accuracy does the detector's crop cost? FER2013 validation faces pasted into larger images
+(several face sizes and framings) go through the full emotion pipeline (MTCNN → crop → classifier);
+the same faces' original crops go straight to the classifier.
+
+    python -m benchmarks detector_crop [--per-class 50] [--archive model_store/emotion.mar]
+
+Prints, per framing: face-found rate, pipeline accuracy on found faces, crop-only accuracy on the same
+faces, and the gap. Goal (issue 11): found >= 98 %, pipeline within 3 points of crop-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from networks.mini_xception import EMOTION_LABELS
+from orchestrator.inference.model_archive import load_archive
+from training.evaluate_face_model import DEFAULT_DATASET, load_face
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Framing:
+    name: str
+    face_px: int  # side of the pasted face
+    margin: float  # background around the face, as a fraction of its side
+
+
+FRAMINGS = (Framing("small face, wide frame", 96, 1.5), Framing("medium face, loose", 160, 0.75),
+            Framing("large face, tight", 240, 0.25), Framing("portrait 480 px", 300, 0.3))
+
+
+def sample_faces(dataset: Path, per_class: int, seed: int) -> list[tuple[Path, int]]:
+    rng = random.Random(seed)
+    chosen = []
+    for index, label in enumerate(EMOTION_LABELS):
+        paths = sorted((dataset / "validation" / label).glob("*.jpg"))
+        chosen.extend((p, index) for p in rng.sample(paths, min(per_class, len(paths))))
+    return chosen
+
+
+def frame(path: Path, framing: Framing, rng: random.Random) -> tuple[bytes, tuple[int, int, int, int]]:
+    face = Image.open(path).convert("RGB").resize((framing.face_px, framing.face_px), Image.Resampling.BICUBIC)
+    margin = int(framing.face_px * framing.margin)
+    side = framing.face_px + 2 * margin
+    canvas = Image.new("RGB", (side, side), (rng.randint(80, 180),) * 3)
+    x = margin + rng.randint(-margin // 3, margin // 3)
+    y = margin + rng.randint(-margin // 3, margin // 3)
+    canvas.paste(face, (x, y))
+    buffer = io.BytesIO()
+    canvas.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue(), (x, y, framing.face_px, framing.face_px)
+
+
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--archive", type=Path, default=REPO_ROOT / "model_store" / "emotion.mar")
+    parser.add_argument("--per-class", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    faces = sample_faces(args.dataset, args.per_class, args.seed)
+    with tempfile.TemporaryDirectory() as work:
+        archive = load_archive(args.archive, Path(work))
+        archive.handle(None, archive.context)
+        service = archive.module._service
+        crops = np.stack([load_face(p) for p, _ in faces])
+        crop_predictions = service.classify(crops).argmax(1)
+        labels = np.array([label for _, label in faces])
+        print(f"{archive.name} {archive.version}: {len(faces)} FER2013 validation faces "
+              f"({args.per_class} per class); crop-only accuracy {np.mean(crop_predictions == labels):.3f}\n")
+        print(f"{'framing':26} {'found':>7} {'pipeline':>9} {'crop-only':>10} {'gap':>7}")
+        rng = random.Random(args.seed)
+        for framing in FRAMINGS:
+            found, pipeline_right, crop_right = 0, 0, 0
+            for start in range(0, len(faces), 8):
+                chunk = faces[start:start + 8]
+                framed = [frame(p, framing, rng) for p, _ in chunk]
+                answers = archive.handle([{"body": jpeg} for jpeg, _ in framed], archive.context.for_batch())
+                for offset, ((_, truth), (_, box), answer) in enumerate(zip(chunk, framed, answers, strict=True)):
+                    matches = [f for f in answer["faces"] if iou(box, (f["box"]["x"], f["box"]["y"],
+                                                                        f["box"]["width"], f["box"]["height"])) >= 0.3]
+                    if not matches:
+                        continue
+                    found += 1
+                    best = max(matches, key=lambda f: f["detection_score"])
+                    pipeline_right += EMOTION_LABELS.index(best["top_emotion"]) == truth
+                    crop_right += crop_predictions[start + offset] == truth
+            pipeline_acc = pipeline_right / found if found else 0.0
+            crop_acc = crop_right / found if found else 0.0
+            print(f"{framing.name:26} {found / len(faces):7.1%} {pipeline_acc:9.3f} {crop_acc:10.3f} "
+                  f"{(pipeline_acc - crop_acc) * 100:+6.1f}")
+    print("\ngoal: found >= 98 %, pipeline accuracy within 3 points of crop-only (on the same found faces)")
+
+
+if __name__ == "__main__":
+    main()
