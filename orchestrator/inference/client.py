@@ -20,6 +20,17 @@ class ModelUnavailableError(DependencyUnavailableError):
         self.model = model
 
 
+# 4xx answers that mean "not now" rather than "bad payload": unknown model, timeout, queue full.
+RETRYABLE_CLIENT_STATUSES = frozenset({404, 408, 429})
+
+
+def error_for_status(model: str, status: int, reason: str) -> ModelInputError | ModelUnavailableError:
+    """How a model server's non-200 answer reaches the caller, the same for every backend."""
+    if 400 <= status < 500 and status not in RETRYABLE_CLIENT_STATUSES:
+        return ModelInputError(status, reason)
+    return ModelUnavailableError(model, f"model server answered {status}: {reason}")
+
+
 @dataclass(frozen=True)
 class ModelStatus:
     ready: bool

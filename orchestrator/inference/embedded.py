@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.inference.batching import MicroBatcher
-from orchestrator.inference.client import ModelInputError, ModelStatus, ModelUnavailableError
+from orchestrator.inference.client import ModelStatus, ModelUnavailableError, error_for_status
 from orchestrator.inference.model_archive import LoadedArchive, load_archive, read_batching
 
 logger = logging.getLogger(__name__)
@@ -64,9 +64,7 @@ class EmbeddedBackend:
         except Exception as error:
             raise ModelUnavailableError(model, f"inference failed: {error.__class__.__name__}") from error
         if status != 200:
-            if 400 <= status < 500:
-                raise ModelInputError(status, phrase or str(answer.get("error")))
-            raise ModelUnavailableError(model, phrase)
+            raise error_for_status(model, status, phrase or str(answer.get("error")))
         return answer
 
     async def status(self, model: str) -> ModelStatus:

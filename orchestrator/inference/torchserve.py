@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from orchestrator.inference.client import ModelInputError, ModelStatus, ModelUnavailableError
+from orchestrator.inference.client import ModelStatus, ModelUnavailableError, error_for_status
 
 
 class TorchServeBackend:
@@ -49,9 +49,7 @@ class TorchServeBackend:
         if status == 200 and isinstance(answer, dict):
             return answer
         reason = (answer.get("error") or answer.get("message")) if isinstance(answer, dict) else answer
-        if 400 <= status < 500 and status not in (404, 408, 429):
-            raise ModelInputError(status, str(reason))
-        raise ModelUnavailableError(model, f"TorchServe answered {status}: {reason}")
+        raise error_for_status(model, status, str(reason))
 
     async def status(self, model: str) -> ModelStatus:
         try:
