@@ -16,6 +16,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from handlers.base import BaseHandler, RequestError, torchserve_entry_point
+from networks.token_inputs import pad_token_rows
 
 # The worker serves one batch at a time; tokenizer threads would only fight torch for the cores.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -77,14 +78,7 @@ class TextEmotionHandler(BaseHandler[str, TextScores]):
         return rows, truncated
 
     def _pad(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Pad to the longest row given (dynamic padding), with its attention mask."""
-        width = max(len(r) for r in rows)
-        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for index, row in enumerate(rows):
-            input_ids[index, :len(row)] = torch.tensor(row)
-            mask[index, :len(row)] = 1
-        return input_ids, mask
+        return pad_token_rows(rows, self.pad_id)
 
     def inference(self, batch: list[str]) -> list[TextScores]:
         rows, truncated = self._tokenize(batch)

@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerBase
 
+from networks.token_inputs import pad_token_rows
 from training.metrics import ClassificationReport, classification_report
 from training.text_data import DEFAULT_TEXT_DATASET, TEXT_LABELS, read_split
 
@@ -58,16 +59,6 @@ def encode(tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int
     return list(tokenizer(texts, truncation=True, max_length=max_length)["input_ids"])
 
 
-def collate(ids: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(x) for x in ids)
-    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    for row, x in enumerate(ids):
-        input_ids[row, :len(x)] = torch.tensor(x)
-        mask[row, :len(x)] = 1
-    return input_ids, mask
-
-
 def evaluate(model: torch.nn.Module, ids: list[list[int]], labels: list[int], pad_id: int,
              batch_size: int = 128) -> ClassificationReport:
     model.eval()
@@ -76,7 +67,7 @@ def evaluate(model: torch.nn.Module, ids: list[list[int]], labels: list[int], pa
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
-            input_ids, mask = collate([ids[i] for i in chunk], pad_id)
+            input_ids, mask = pad_token_rows([ids[i] for i in chunk], pad_id)
             logits = model(input_ids=input_ids, attention_mask=mask).logits
             for i, p in zip(chunk, logits.argmax(dim=1).tolist(), strict=True):
                 predictions[i] = p
@@ -188,7 +179,7 @@ def main() -> None:
     stop = False
     for epoch in range(args.epochs):
         for batch in length_bucketed_batches([len(x) for x in train_ids], args.batch_size, rng):
-            input_ids, mask = collate([train_ids[i] for i in batch], pad_id)
+            input_ids, mask = pad_token_rows([train_ids[i] for i in batch], pad_id)
             labels = torch.tensor([y_train[i] for i in batch])
             loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
             loss.backward()
