@@ -35,7 +35,7 @@ def main() -> None:
         started = time.perf_counter()
         for start in range(0, len(texts), args.batch):
             chunk = texts[start:start + args.batch]
-            answers = archive.handle([{"body": t.encode()} for t in chunk], archive.context.for_batch())
+            answers, _ = archive.run([t.encode() for t in chunk])
             predictions.extend(a["top_emotion"] for a in answers)
         seconds = time.perf_counter() - started
     index = {label: i for i, label in enumerate(TEXT_LABELS)}

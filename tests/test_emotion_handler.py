@@ -21,10 +21,6 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
     return loaded
 
 
-def run(archive: LoadedArchive, payloads: list[bytes]) -> tuple[list[dict[str, Any]], dict[int, tuple[int, str]]]:
-    context = archive.context.for_batch()
-    answers = archive.handle([{"body": p} for p in payloads], context)
-    return answers, context.statuses
 
 
 def test_archive_carries_name_version_and_handler_config(archive: LoadedArchive) -> None:
@@ -44,7 +40,7 @@ def test_one_batch_of_mixed_requests(archive: LoadedArchive, monkeypatch: pytest
     monkeypatch.setattr(service, "classify", counting_classify)
     payloads = [images.astronaut_bytes(), images.truncated_jpeg(), images.coffee_bytes(), images.two_faces_jpeg(),
                 b"not an image at all"]
-    answers, statuses = run(archive, payloads)
+    answers, statuses = archive.run(payloads)
 
     # 0 + 1 + 2 faces from three valid images → a single classifier call of 3 faces.
     assert classifier_batches == [3]
@@ -62,7 +58,7 @@ def test_one_batch_of_mixed_requests(archive: LoadedArchive, monkeypatch: pytest
 
 
 def test_face_fields(archive: LoadedArchive) -> None:
-    (answer,), _ = run(archive, [images.astronaut_bytes()])
+    (answer,), _ = archive.run([images.astronaut_bytes()])
     face = answer["faces"][0]
     assert answer["image"] == {"width": 512, "height": 512}
     box = face["box"]
@@ -74,7 +70,7 @@ def test_face_fields(archive: LoadedArchive) -> None:
 
 
 def test_decompression_bomb_is_refused_before_decoding(archive: LoadedArchive) -> None:
-    (answer,), statuses = run(archive, [images.png_bomb()])
+    (answer,), statuses = archive.run([images.png_bomb()])
     assert statuses[0][0] == 413
     assert "pixels" in answer["error"]
 
@@ -83,8 +79,8 @@ def test_large_photos_are_downscaled_for_detection_but_boxes_stay_in_full_resolu
     from PIL import Image
 
     big = Image.open(images.ASTRONAUT).resize((2048, 2048))
-    (small_answer,), _ = run(archive, [images.astronaut_bytes()])
-    (big_answer,), _ = run(archive, [images.encode(big, "JPEG", quality=92)])
+    (small_answer,), _ = archive.run([images.astronaut_bytes()])
+    (big_answer,), _ = archive.run([images.encode(big, "JPEG", quality=92)])
     small_box, big_box = small_answer["faces"][0]["box"], big_answer["faces"][0]["box"]
     for key in ("x", "y", "width", "height"):
         assert big_box[key] == pytest.approx(4 * small_box[key], abs=16)

@@ -23,13 +23,10 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
     return loaded
 
 
-def run(archive: LoadedArchive, texts: list[bytes]) -> tuple[list[dict[str, Any]], dict[int, tuple[int, str]]]:
-    context = archive.context.for_batch()
-    return archive.handle([{"body": t} for t in texts], context), context.statuses
 
 
 def test_any_classifier_is_served_with_its_own_labels(archive: LoadedArchive) -> None:
-    (answer,), statuses = run(archive, [b"i feel happy today"])
+    (answer,), statuses = archive.run([b"i feel happy today"])
     assert statuses == {}
     assert tuple(answer["emotions"]) == OTHER_LABELS
     assert sum(answer["emotions"].values()) == pytest.approx(1.0, abs=1e-5)
@@ -51,7 +48,7 @@ def test_dynamic_padding_micro_batches_and_truncation(archive: LoadedArchive,
     monkeypatch.setattr(service, "_pad", spy)
     long_text = ("i feel very happy " * 40).encode()
     batch = [b"i am calm", b"so sad", long_text]
-    answers, statuses = run(archive, batch)
+    answers, statuses = archive.run(batch)
     assert statuses == {}
     assert widths == [64], "one slice, padded to its longest (truncated) text"
     assert service.max_length == 64, "capped by the tiny model's 64 position embeddings"
@@ -60,7 +57,7 @@ def test_dynamic_padding_micro_batches_and_truncation(archive: LoadedArchive,
 
     widths.clear()
     monkeypatch.setitem(service.settings, "micro_batch", 1)
-    sliced, _ = run(archive, batch)
+    sliced, _ = archive.run(batch)
     assert widths == [4, 5, 64], "length-sorted slices, each padded only to its own longest"
     for one, other in zip(answers, sliced, strict=True):
         assert one["emotions"] == pytest.approx(other["emotions"], abs=1e-5), "padding never changes a score"
@@ -73,6 +70,6 @@ def test_dynamic_padding_micro_batches_and_truncation(archive: LoadedArchive,
     (("a" * 5001).encode(), 413, "5000"),
 ])
 def test_bad_text_fails_alone(archive: LoadedArchive, payload: bytes, status: int, reason: str) -> None:
-    answers, statuses = run(archive, [b"i feel happy", payload])
+    answers, statuses = archive.run([b"i feel happy", payload])
     assert statuses[1][0] == status and reason in answers[1]["error"]
     assert 0 not in statuses and answers[0]["top_emotion"] in OTHER_LABELS

@@ -79,10 +79,5 @@ class EmbeddedBackend:
 
 
 def _run_batch(archive: LoadedArchive, payloads: list[bytes]) -> list[BatchResult]:
-    context = archive.context.for_batch()
-    answers = archive.handle([{"body": payload} for payload in payloads], context)
-    results: list[BatchResult] = []
-    for index, answer in enumerate(answers):
-        status, phrase = context.statuses.get(index, (200, ""))
-        results.append((answer, status, phrase))
-    return results
+    answers, statuses = archive.run(payloads)
+    return [(answer, *statuses.get(index, (200, ""))) for index, answer in enumerate(answers)]

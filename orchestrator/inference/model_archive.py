@@ -43,6 +43,13 @@ class LoadedArchive:
     context: ArchiveContext
     module: ModuleType
 
+    def run(self, payloads: list[bytes]) -> tuple[list[dict[str, Any]], dict[int, tuple[int, str]]]:
+        """One batch through the handler as TorchServe hands it over; each refused request's
+        (status, reason) by index beside the answers."""
+        context = self.context.for_batch()
+        answers: list[dict[str, Any]] = self.handle([{"body": payload} for payload in payloads], context)
+        return answers, context.statuses
+
 
 def load_archive(mar_path: Path, work_dir: Path, gpu_id: int | None = None) -> LoadedArchive:
     digest = hashlib.sha256(mar_path.read_bytes()).hexdigest()[:12]
