@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from benchmarks.boxes import iou
 from networks.mini_xception import EMOTION_LABELS
 from orchestrator.inference.model_archive import load_archive
 from training.evaluate_face_model import DEFAULT_DATASET, load_face
@@ -60,13 +61,6 @@ def frame(path: Path, framing: Framing, rng: random.Random) -> tuple[bytes, tupl
     return buffer.getvalue(), (x, y, framing.face_px, framing.face_px)
 
 
-def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    w = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    h = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = w * h
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
@@ -92,7 +86,7 @@ def main() -> None:
             for start in range(0, len(faces), 8):
                 chunk = faces[start:start + 8]
                 framed = [frame(p, framing, rng) for p, _ in chunk]
-                answers = archive.handle([{"body": jpeg} for jpeg, _ in framed], archive.context.for_batch())
+                answers, _ = archive.run([jpeg for jpeg, _ in framed])
                 for offset, ((_, truth), (_, box), answer) in enumerate(zip(chunk, framed, answers, strict=True)):
                     matches = [f for f in answer["faces"] if iou(box, (f["box"]["x"], f["box"]["y"],
                                                                         f["box"]["width"], f["box"]["height"])) >= 0.3]

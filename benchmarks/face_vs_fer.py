@@ -25,10 +25,9 @@ import numpy as np
 import torch
 from PIL import Image
 
+from benchmarks.boxes import Box, iou
 from benchmarks.photos import DEFAULT_DATASET, Photo, build_photos
 from launcher.stack import Stack, StackConfig
-
-Box = tuple[int, int, int, int]
 
 
 @dataclass
@@ -136,22 +135,13 @@ def _box(values: Any) -> Box:
     return x, y, w, h
 
 
-def _iou(a: Box, b: Box) -> float:
-    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    inter_w = max(0, min(ax2, bx2) - max(a[0], b[0]))
-    inter_h = max(0, min(ay2, by2) - max(a[1], b[1]))
-    inter = inter_w * inter_h
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union else 0.0
-
-
 def agreement(ours: RunResult, peer: RunResult) -> tuple[int, int, int, int]:
     """(faces matched, of which same top-1, faces we found, faces the peer found)."""
     matched = same = 0
     for our_faces, peer_faces in zip(ours.faces, peer.faces, strict=True):
         for box, label in our_faces:
-            best = max(peer_faces, key=lambda f: _iou(box, f[0]), default=None)
-            if best is not None and _iou(box, best[0]) >= 0.5:
+            best = max(peer_faces, key=lambda f: iou(box, f[0]), default=None)
+            if best is not None and iou(box, best[0]) >= 0.5:
                 matched += 1
                 same += label == best[1]
     return matched, same, sum(map(len, ours.faces)), sum(map(len, peer.faces))
