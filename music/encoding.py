@@ -50,6 +50,10 @@ class MelodyEncoding(Protocol):
     def labels(self, events: np.ndarray) -> np.ndarray:
         """int64 [len(events) - 1]: the class of each next event given the ones before it."""
 
+    def step_inputs(self, events: np.ndarray) -> np.ndarray:
+        """float32 [batch, input_size]: the input row for the last step of each melody in a
+        [batch, steps] array (what generation feeds one step at a time)."""
+
     def class_to_event(self, index: int, events: np.ndarray) -> int:
         """The event a sampled class stands for, given the melody so far."""
 
@@ -73,6 +77,11 @@ class OneHotMelodyEncoding:
 
     def labels(self, events: np.ndarray) -> np.ndarray:
         return _event_classes(events)[1:]
+
+    def step_inputs(self, events: np.ndarray) -> np.ndarray:
+        out = np.zeros((events.shape[0], self.input_size), dtype=np.float32)
+        out[np.arange(events.shape[0]), _event_classes(events[:, -1])] = 1.0
+        return out
 
     def class_to_event(self, index: int, events: np.ndarray) -> int:
         return class_to_event(index)
@@ -124,6 +133,28 @@ class LookbackMelodyEncoding:
             labels[repeats] = repeat_classes[index]
             assigned |= repeats
         return labels
+
+    def step_inputs(self, events: np.ndarray) -> np.ndarray:
+        batch, steps = events.shape
+        position = steps - 1
+        rows = np.arange(batch)
+        out = np.zeros((batch, self.input_size), dtype=np.float32)
+        out[rows, _event_classes(events[:, -1])] = 1.0
+        offset = NUM_EVENT_CLASSES
+        for distance in self.lookback_distances:
+            source = position - distance + 1
+            looked = _event_classes(events[:, source]) if source >= 0 else np.zeros(batch, dtype=np.int64)
+            out[rows, offset + looked] = 1.0
+            offset += NUM_EVENT_CLASSES
+        for bit in range(self.binary_counter_bits):
+            out[:, offset] = 1.0 if ((position + 1) >> bit) & 1 else -1.0
+            offset += 1
+        for distance in self.lookback_distances:
+            source = position - distance
+            if source >= 0:
+                out[:, offset] = events[:, -1] == events[:, source]
+            offset += 1
+        return out
 
     def class_to_event(self, index: int, events: np.ndarray) -> int:
         if index >= NUM_EVENT_CLASSES:

@@ -43,8 +43,9 @@ def pitch_class_histogram(events: np.ndarray) -> np.ndarray:
 def _profiles() -> np.ndarray:
     """[24, 12]: every rotation of both profiles, centred; rows 0–11 major tonics, 12–23 minor."""
     rows = [np.roll(profile, tonic) for profile in (AARDEN_ESSEN_MAJOR, AARDEN_ESSEN_MINOR) for tonic in range(12)]
-    stacked = np.array(rows)
-    return stacked - stacked.mean(axis=1, keepdims=True)
+    stacked: np.ndarray = np.array(rows)
+    centred: np.ndarray = stacked - stacked.mean(axis=1, keepdims=True)
+    return centred
 
 
 _CENTRED_PROFILES = _profiles()
@@ -69,3 +70,12 @@ def in_key_ratio(events: np.ndarray, tonic: int, mode: str) -> float:
         return 0.0
     scale = SCALE_PITCH_CLASSES[mode]
     return sum((n.pitch - tonic) % 12 in scale for n in notes) / len(notes)
+
+
+def key_correlation(events: np.ndarray, tonic: int, mode: str) -> float:
+    """How well the melody fits one given key (the correlation `find_key` maximises)."""
+    histogram = pitch_class_histogram(events)
+    centred = histogram - histogram.mean()
+    profile = _CENTRED_PROFILES[MODES.index(mode) * 12 + tonic]
+    denominator = float(np.sqrt((profile**2).sum() * (centred**2).sum()))
+    return float(profile @ centred) / denominator if denominator > 0 else 0.0

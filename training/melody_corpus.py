@@ -69,9 +69,9 @@ def corpus_files() -> list[Path]:
     files = []
     for path in corpus.getCorePaths():
         parts = path.parts
-        if any(name in parts for name in FOLK_COLLECTIONS) and path.suffix == ".abc":
-            files.append(path)
-        elif CHORALE_COLLECTION in parts and path.suffix in (".mxl", ".xml", ".krn") and "bwv" in path.name:
+        folk = any(name in parts for name in FOLK_COLLECTIONS) and path.suffix == ".abc"
+        chorale = CHORALE_COLLECTION in parts and path.suffix in (".mxl", ".xml", ".krn") and "bwv" in path.name
+        if folk or chorale:
             files.append(path)
     return sorted(files)
 

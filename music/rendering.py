@@ -1,0 +1,197 @@
+"""Melody → MIDI → audio: a Standard MIDI File, a General MIDI rendering, loudness and encodings.
+
+`melody_to_midi` writes a melody (events on the 16th-note grid, see `music.events`) as a one-track SMF.
+`render_audio` plays any SMF through TinySoundFont with the General MIDI SoundFont that ships inside
+the pretty_midi package (`TimGM6mb.sf2`), giving float32 **mono** audio. `loudness_normalize` brings it
+to a target integrated loudness (ITU-R BS.1770 via pyloudnorm) under a 0.99 peak ceiling, and
+`encode_wav` / `encode_ogg` turn it into file bytes. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pyloudnorm
+import soundfile
+import tinysoundfont
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+from music.events import STEPS_PER_QUARTER, melody_notes
+
+SOUNDFONT_PATH = Path(pretty_midi.__file__).resolve().parent / "TimGM6mb.sf2"
+DEFAULT_SAMPLE_RATE = 44100
+DEFAULT_TAIL_SECONDS = 1.0  # release tail rendered after the last note ends
+PEAK_CEILING = 0.99
+LOUDNESS_BLOCK_SECONDS = 0.4  # BS.1770 gating block: pyloudnorm needs at least this much audio
+DRUM_CHANNEL = 9
+_LIMITER_WINDOW_SECONDS = 0.005
+
+
+def melody_to_midi(events: np.ndarray, tempo_bpm: float, program: int, velocity: int, transpose: int = 0) -> bytes:
+    """A Standard MIDI File (bytes) playing the melody on one General MIDI `program` (0–127).
+
+    Each event step is a 16th note at `tempo_bpm` (4/4 time signature); notes are `melody_notes(events)`
+    shifted by `transpose` semitones, all at `velocity` (1–127).
+    """
+    if not 0 <= program <= 127:
+        raise ValueError(f"program must be a General MIDI program 0–127, got {program}")
+    if not 1 <= velocity <= 127:
+        raise ValueError(f"velocity must be 1–127, got {velocity}")
+    if not (math.isfinite(tempo_bpm) and tempo_bpm > 0):
+        raise ValueError(f"tempo_bpm must be a finite number > 0, got {tempo_bpm}")
+    program, velocity = int(program), int(velocity)  # numpy integers in, plain ints into the file
+    seconds_per_step = 60.0 / tempo_bpm / STEPS_PER_QUARTER
+    midi = pretty_midi.PrettyMIDI(initial_tempo=float(tempo_bpm))
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    instrument = pretty_midi.Instrument(program=program, name=pretty_midi.program_to_instrument_name(program))
+    for note in melody_notes(np.asarray(events)):
+        pitch = note.pitch + int(transpose)
+        if not 0 <= pitch <= 127:
+            raise ValueError(f"pitch {note.pitch} transposed by {transpose} leaves the MIDI range 0–127")
+        instrument.notes.append(
+            pretty_midi.Note(
+                velocity=velocity,
+                pitch=pitch,
+                start=note.start_step * seconds_per_step,
+                end=note.end_step * seconds_per_step,
+            )
+        )
+    midi.instruments.append(instrument)
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _soundfont_bytes() -> bytes:
+    return SOUNDFONT_PATH.read_bytes()
+
+
+def render_audio(
+    midi: bytes | pretty_midi.PrettyMIDI,
+    sample_rate: int = DEFAULT_SAMPLE_RATE,
+    tail_seconds: float = DEFAULT_TAIL_SECONDS,
+) -> np.ndarray:
+    """float32 mono audio, shape [samples], of an SMF (bytes) or a PrettyMIDI, through TimGM6mb.sf2.
+
+    Notes, programs and drum tracks are played; pitch bends and control changes are not. The audio
+    lasts until the last note ends plus `tail_seconds` of release. Every call builds its own synthesizer
+    (the SoundFont file is read once and shared as immutable bytes), so calls from several threads are safe.
+    """
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be > 0, got {sample_rate}")
+    score = midi if isinstance(midi, pretty_midi.PrettyMIDI) else pretty_midi.PrettyMIDI(io.BytesIO(midi))
+    synth = tinysoundfont.Synth(samplerate=sample_rate)
+    soundfont = synth.sfload(_soundfont_bytes())
+    # (sample, 0 = off before 1 = on, channel, pitch, velocity)
+    schedule: list[tuple[int, int, int, int, int]] = []
+    melodic_channels = iter(channel for channel in range(16) if channel != DRUM_CHANNEL)
+    for instrument in score.instruments:
+        channel = DRUM_CHANNEL if instrument.is_drum else next(melodic_channels, None)
+        if channel is None:
+            raise ValueError("more than 15 melodic instruments: General MIDI has 15 melodic channels")
+        synth.program_select(channel, soundfont, 0, instrument.program, is_drums=instrument.is_drum)
+        for note in instrument.notes:
+            start, end = round(note.start * sample_rate), round(note.end * sample_rate)
+            if end > start:
+                schedule.append((start, 1, channel, note.pitch, note.velocity))
+                schedule.append((end, 0, channel, note.pitch, 0))
+    schedule.sort()
+    last_end = max((note.end for instrument in score.instruments for note in instrument.notes), default=0.0)
+    total = max(round((last_end + tail_seconds) * sample_rate), schedule[-1][0] if schedule else 0)
+    chunks: list[np.ndarray] = []
+    position = 0
+    for sample, is_on, channel, pitch, velocity in schedule:
+        if sample > position:
+            chunks.append(np.frombuffer(synth.generate(sample - position), dtype=np.float32))
+            position = sample
+        if is_on:
+            synth.noteon(channel, pitch, velocity)
+        else:
+            synth.noteoff(channel, pitch)
+    if total > position:
+        chunks.append(np.frombuffer(synth.generate(total - position), dtype=np.float32))
+    stereo = np.concatenate(chunks).reshape(-1, 2) if chunks else np.zeros((0, 2), dtype=np.float32)
+    mono: np.ndarray = stereo.mean(axis=1, dtype=np.float32)
+    return mono
+
+
+def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
+    """BS.1770 integrated loudness (LUFS) of mono [n] or multichannel [n, channels] audio; -inf for silence.
+
+    Audio shorter than one 0.4 s gating block is measured as if looped to that length.
+    """
+    samples = np.asarray(audio, dtype=np.float64)
+    block = math.ceil(LOUDNESS_BLOCK_SECONDS * sample_rate) + 1
+    if len(samples) == 0 or not np.any(samples):
+        return -math.inf
+    if len(samples) < block:
+        repeats = math.ceil(block / len(samples))
+        samples = np.tile(samples, (repeats,) + (1,) * (samples.ndim - 1))
+    with np.errstate(divide="ignore"):
+        return float(pyloudnorm.Meter(sample_rate).integrated_loudness(samples))
+
+
+def peak_limit(audio: np.ndarray, sample_rate: int, ceiling: float = PEAK_CEILING) -> np.ndarray:
+    """Look-ahead brickwall limiter: |output| ≤ ceiling, with the gain reduction smoothed over ~5 ms.
+
+    The gain at each sample is the moving average (window 2k + 1) of a moving minimum (same window) of
+    the gain each sample needs, so it is never above what the sample itself needs; audio that is already
+    under the ceiling comes back unchanged.
+    """
+    samples = np.asarray(audio, dtype=np.float64)
+    magnitude = np.abs(samples) if samples.ndim == 1 else np.abs(samples).max(axis=1)
+    needed = np.minimum(1.0, ceiling / np.maximum(magnitude, 1e-12))
+    if len(needed) == 0 or needed.min() >= 1.0:
+        return samples
+    window = 2 * max(1, round(_LIMITER_WINDOW_SECONDS * sample_rate)) + 1
+    gain = uniform_filter1d(minimum_filter1d(needed, size=window, mode="nearest"), size=window, mode="nearest")
+    gain = np.minimum(gain, needed)  # guards against rounding in the moving average
+    limited: np.ndarray = np.clip(samples * (gain if samples.ndim == 1 else gain[:, None]), -ceiling, ceiling)
+    return limited
+
+
+def loudness_normalize(
+    audio: np.ndarray, sample_rate: int, target_lufs: float = -16.0, ceiling: float = PEAK_CEILING
+) -> np.ndarray:
+    """float32 audio at `target_lufs` integrated loudness (BS.1770) with every |sample| ≤ `ceiling`.
+
+    The gain is applied, peaks are limited by `peak_limit`, and the gain is corrected for what the
+    limiter took away (up to four rounds, stopping within 0.05 LU). Silence comes back as silence; audio
+    shorter than 0.4 s is measured as if looped (see `integrated_loudness`).
+    """
+    samples = np.asarray(audio, dtype=np.float64)
+    loudness = integrated_loudness(samples, sample_rate)
+    if not math.isfinite(loudness):
+        return peak_limit(samples, sample_rate, ceiling).astype(np.float32)
+    gain_db = target_lufs - loudness
+    result = peak_limit(samples * 10 ** (gain_db / 20), sample_rate, ceiling)
+    for _ in range(3):
+        error = target_lufs - integrated_loudness(result, sample_rate)
+        if not math.isfinite(error) or abs(error) < 0.05:
+            break
+        gain_db += error
+        result = peak_limit(samples * 10 ** (gain_db / 20), sample_rate, ceiling)
+    return result.astype(np.float32)
+
+
+def _encode(audio: np.ndarray, sample_rate: int, file_format: str, subtype: str) -> bytes:
+    buffer = io.BytesIO()
+    samples = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
+    soundfile.write(buffer, samples, sample_rate, format=file_format, subtype=subtype)
+    return buffer.getvalue()
+
+
+def encode_wav(audio: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit PCM WAV bytes of mono [n] or multichannel [n, channels] float audio (clipped to ±1)."""
+    return _encode(audio, sample_rate, "WAV", "PCM_16")
+
+
+def encode_ogg(audio: np.ndarray, sample_rate: int) -> bytes:
+    """Ogg Vorbis bytes (libsndfile's default quality) of mono or multichannel float audio (clipped to ±1)."""
+    return _encode(audio, sample_rate, "OGG", "VORBIS")
