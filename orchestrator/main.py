@@ -12,22 +12,26 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from orchestrator.api.errors import install_error_handlers
 from orchestrator.api.middleware import RequestLimitsAndMetrics
-from orchestrator.api.routes import accounts, health, history, moods
+from orchestrator.api.routes import accounts, health, history, jobs, melodies, moods
 from orchestrator.api.routes import playlists as playlists_routes
 from orchestrator.errors import DependencyUnavailableError
 from orchestrator.inference.factory import create_backend
+from orchestrator.jobs.progress import ProgressEvents
+from orchestrator.jobs.queue import JobQueue
 from orchestrator.logging_setup import configure_logging
 from orchestrator.security.throttle import LoginThrottle
 from orchestrator.security.tokens import TokenIssuer
 from orchestrator.services.accounts import AccountService, OwnedData
 from orchestrator.services.face_mood import FaceMoodService, UploadLimits
 from orchestrator.services.fusion import FusedMoodService
+from orchestrator.services.melodies import MelodyService
 from orchestrator.services.readiness import ReadinessService
 from orchestrator.services.text_mood import TextMoodService
 from orchestrator.settings import Settings, check_production_safety, get_settings
 from orchestrator.store.generation_jobs import GenerationJobRepository
 from orchestrator.store.mongo import MongoStore
 from orchestrator.store.mood_events import MoodEventRepository
+from orchestrator.store.objects import ObjectStore
 from orchestrator.store.playlists import PlaylistRepository
 from orchestrator.store.users import UserRepository
 
@@ -55,9 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens = TokenIssuer(settings.jwt_secret, timedelta(seconds=settings.access_token_ttl_s),
                              timedelta(seconds=settings.refresh_token_ttl_s))
         app.state.settings = settings
+        objects = ObjectStore(settings)
         app.state.accounts = AccountService(users, tokens, LoginThrottle(settings.login_failures_per_email,
                                                                                settings.login_failures_per_client),
-                                            OwnedData(events, playlists, jobs))
+                                            OwnedData(events, playlists, jobs, objects))
         app.state.playlists = playlists
         app.state.jobs = jobs
         face = FaceMoodService(inference, events, UploadLimits(settings.max_upload_bytes, settings.max_image_pixels))
@@ -66,12 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.face_mood = face
         app.state.text_mood = text
         app.state.fused_mood = FusedMoodService(face, text, events)
-        app.state.readiness = ReadinessService(inference, store, settings.models)
+        queue = JobQueue(settings.redis_url, settings.job_heartbeat_s, settings.job_timeout_s, settings.job_retries)
+        progress = ProgressEvents(settings.redis_url)
+        app.state.melodies = MelodyService(jobs, queue, objects)
+        app.state.progress = progress
+        app.state.readiness = ReadinessService(inference, store, settings.models, queue, objects)
         try:
             yield
         finally:
             await inference.close()
             await store.close()
+            await queue.close()
+            await progress.close()
+            await objects.close()
 
     app = FastAPI(
         title="MuseAIka",
@@ -85,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(history.router)
     app.include_router(accounts.router)
     app.include_router(playlists_routes.router)
+    app.include_router(melodies.router)
+    app.include_router(jobs.router)
 
     app.add_middleware(RequestLimitsAndMetrics, max_body_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES,
                        max_json_bytes=settings.max_json_bytes)

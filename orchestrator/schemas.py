@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, model_validator
 
 
 class Box(BaseModel):
@@ -220,9 +220,14 @@ class GenerationJobOut(BaseModel):
     id: str
     kind: str
     state: str = Field(description="queued, running, succeeded or failed")
+    stage: str = Field(default="queued", description="queued, generating, rendering, uploading, done or failed")
     progress: float = Field(ge=0, le=1)
+    attempts: int = Field(default=0, description="Times a worker has started this job")
     parameters: dict[str, Any]
     result_keys: list[str] = Field(description="Object-store keys of the results")
+    result: dict[str, Any] | None = Field(default=None, description="What was generated (key found, density …)")
+    files: dict[str, str] | None = Field(default=None, description="Presigned download URLs (midi, wav, ogg) "
+                                         "once the job succeeded")
     error: str | None
     created_at: datetime
     updated_at: datetime
@@ -231,3 +236,30 @@ class GenerationJobOut(BaseModel):
 class GenerationJobPage(BaseModel):
     items: list[GenerationJobOut]
     next_cursor: str | None
+
+
+class MelodyMood(BaseModel):
+    """Either an emotion label (e.g. "happy", "sad") or a valence/arousal position."""
+
+    label: str | None = Field(default=None, max_length=40, examples=["happy"])
+    valence: float | None = Field(default=None, ge=-1, le=1)
+    arousal: float | None = Field(default=None, ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def one_kind(self) -> MelodyMood:
+        has_position = self.valence is not None or self.arousal is not None
+        if self.label is not None and has_position:
+            raise ValueError("give either a label or valence and arousal, not both")
+        if self.label is None and (self.valence is None or self.arousal is None):
+            raise ValueError("give a label, or both valence and arousal")
+        return self
+
+
+class MelodyRequest(BaseModel):
+    mood: MelodyMood
+    bars: int = Field(default=8, ge=1, le=64, description="Length in 4/4 bars")
+    tempo: float | None = Field(default=None, ge=20, le=300, description="Beats per minute; default from the mood")
+    instrument: int | str = Field(default=0, description="General MIDI program 0–127, or its name "
+                                  "(e.g. \"Acoustic Grand Piano\", \"Flute\")")
+    temperature: float = Field(default=1.0, gt=0, le=4, description="Sampling temperature")
+    seed: int | None = Field(default=None, ge=0, lt=2**63, description="Same seed and parameters, same melody")

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
+DEVELOPMENT_S3_SECRET_KEY = "museaika-secret"
 
 
 class Settings(BaseSettings):
@@ -32,6 +33,25 @@ class Settings(BaseSettings):
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "museaika"
     mongo_timeout_ms: int = 2000
+
+    # Generation jobs: a Redis-backed queue, results in S3-compatible object storage.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    s3_endpoint: str = "127.0.0.1:9000"  # host:port
+    s3_access_key: str = "museaika"
+    s3_secret_key: str = DEVELOPMENT_S3_SECRET_KEY  # outside development the app refuses to start with this one
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "museaika"
+    # S3 signatures (SigV4) allow presigned URLs for at most 7 days.
+    presigned_url_ttl_s: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    # The generation worker (python -m orchestrator.jobs.worker): the models it serves itself, how many
+    # jobs it runs at once, and when a job counts as lost (no heartbeat) and is retried.
+    worker_models: list[str] = ["melody"]
+    worker_concurrency: int = Field(default=2, ge=1)
+    job_heartbeat_s: int = Field(default=15, ge=1)
+    job_timeout_s: int = Field(default=300, ge=1)
+    job_retries: int = Field(default=3, ge=1, description="attempts in all, the first included")
+    job_sweep_interval_s: int = Field(default=2, ge=1)
 
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
@@ -58,6 +78,8 @@ def check_production_safety(settings: Settings) -> None:
         raise RuntimeError("MUSEAIKA_JWT_SECRET must be set outside development (MUSEAIKA_ENVIRONMENT)")
     if settings.environment != "development" and len(settings.jwt_secret) < 32:
         raise RuntimeError("MUSEAIKA_JWT_SECRET must be at least 32 characters outside development")
+    if settings.environment != "development" and settings.s3_secret_key == DEVELOPMENT_S3_SECRET_KEY:
+        raise RuntimeError("MUSEAIKA_S3_SECRET_KEY must be set outside development (MUSEAIKA_ENVIRONMENT)")
 
 
 @lru_cache

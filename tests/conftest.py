@@ -1,5 +1,5 @@
-"""Real services for the suite: a Mongo-wire server, TorchServe and the orchestrator, each on a free
-loopback port, stopped when the session (or a failing test) ends.
+"""Real services for the suite: a Mongo-wire server, Redis, an S3-compatible server (nanio), TorchServe and
+the orchestrator, each on a free loopback port, stopped when the session (or a failing test) ends.
 
 MUSEAIKA_TEST_MONGO_URL=mongodb://host:27017 runs the same suite against a real MongoDB instead of the
 Mongo-wire server; every run uses its own database (museaika_test_<random>) and drops it at the end."""
@@ -50,14 +50,45 @@ def mongo_url(run_root: Path, mongo_database: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def embedded_stack(run_root: Path, mongo_url: str, mongo_database: str) -> Iterator[Stack]:
+def redis_url(run_root: Path) -> Iterator[str]:
+    process, url = services.redis_server(run_root / "redis")
+    process.start()
+    try:
+        process.wait_ready()
+        yield url
+    finally:
+        process.stop()
+
+
+def redis_database(url: str, number: int) -> str:
+    """The same Redis, another database: each stack (and its worker) gets a queue of its own."""
+    return f"{url.rsplit('/', 1)[0]}/{number}"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(run_root: Path) -> Iterator[services.S3Endpoint]:
+    process, endpoint = services.s3_server(run_root / "s3")
+    process.start()
+    try:
+        process.wait_ready()
+        yield endpoint
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_stack(run_root: Path, mongo_url: str, mongo_database: str, redis_url: str,
+                   s3_endpoint: services.S3Endpoint) -> Iterator[Stack]:
     with Stack(StackConfig(run_dir=run_root / "embedded", backend="embedded", mongo_url=mongo_url,
-                           mongo_database=mongo_database)) as stack:
+                           mongo_database=mongo_database, redis_url=redis_database(redis_url, 1), s3=s3_endpoint,
+                           s3_bucket="museaika-embedded", start_worker=True)) as stack:
         yield stack
 
 
 @pytest.fixture(scope="session")
-def torchserve_stack(run_root: Path, mongo_url: str, mongo_database: str) -> Iterator[Stack]:
+def torchserve_stack(run_root: Path, mongo_url: str, mongo_database: str, redis_url: str,
+                     s3_endpoint: services.S3Endpoint) -> Iterator[Stack]:
     with Stack(StackConfig(run_dir=run_root / "torchserve", backend="torchserve", mongo_url=mongo_url,
-                           mongo_database=mongo_database, torch_threads=1)) as stack:
+                           mongo_database=mongo_database, torch_threads=1, redis_url=redis_database(redis_url, 2),
+                           s3=s3_endpoint, s3_bucket="museaika-torchserve", start_worker=True)) as stack:
         yield stack

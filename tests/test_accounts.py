@@ -223,7 +223,7 @@ def test_deleting_the_account_removes_everything_it_owns(api: httpx.Client, embe
     _seed_job(embedded_stack, user_id)
     deleted = api.delete("/v1/users/me", headers=auth)
     assert deleted.status_code == 200
-    assert deleted.json()["deleted"] == {"mood_events": 1, "playlists": 1, "generation_jobs": 1}
+    assert deleted.json()["deleted"] == {"mood_events": 1, "playlists": 1, "generation_jobs": 1, "files": 0}
     client: MongoClient[dict[str, Any]]
     with MongoClient(embedded_stack.mongo_url) as client:
         db = client[embedded_stack.config.mongo_database]
@@ -246,4 +246,6 @@ def test_production_refuses_a_default_or_short_secret() -> None:
         check_production_safety(Settings(environment="production"))
     with pytest.raises(RuntimeError, match="at least 32"):
         check_production_safety(Settings(environment="production", jwt_secret="short"))
-    check_production_safety(Settings(environment="production", jwt_secret="x" * 40))
+    with pytest.raises(RuntimeError, match="S3_SECRET_KEY"):
+        check_production_safety(Settings(environment="production", jwt_secret="x" * 40))
+    check_production_safety(Settings(environment="production", jwt_secret="x" * 40, s3_secret_key="y" * 40))

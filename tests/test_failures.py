@@ -17,7 +17,7 @@ from tests import images
 @pytest.fixture(scope="module")
 def doomed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     run_dir: Path = tmp_path_factory.mktemp("doomed")
-    with Stack(StackConfig(run_dir=run_dir, backend="torchserve", torch_threads=1)) as stack:
+    with Stack(StackConfig(run_dir=run_dir, backend="torchserve", torch_threads=1, start_worker=False)) as stack:
         yield stack
 
 

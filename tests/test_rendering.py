@@ -164,3 +164,10 @@ def test_encodings_decode_back(audio: np.ndarray, encode: object) -> None:
     else:
         assert data[:4] == b"OggS" and len(data) < len(encode_wav(normalized, SAMPLE_RATE)) / 5
         assert np.corrcoef(decoded, normalized)[0, 1] > 0.95
+
+
+def test_long_audio_encodes_to_ogg() -> None:
+    """64 bars at a slow tempo is over two minutes: one big libsndfile Vorbis write segfaulted there."""
+    long_audio = (0.3 * np.sin(np.arange(SAMPLE_RATE * 150) * 0.05)).astype(np.float32)
+    decoded, rate = soundfile.read(io.BytesIO(encode_ogg(long_audio, SAMPLE_RATE)), dtype="float32")
+    assert rate == SAMPLE_RATE and len(decoded) == len(long_audio)

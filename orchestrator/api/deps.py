@@ -12,6 +12,7 @@ from orchestrator.errors import UnauthorizedError
 from orchestrator.services.accounts import AccountService
 from orchestrator.services.face_mood import FaceMoodService
 from orchestrator.services.fusion import FusedMoodService
+from orchestrator.services.melodies import MelodyService
 from orchestrator.services.readiness import ReadinessService
 from orchestrator.services.text_mood import TextMoodService
 from orchestrator.settings import Settings
@@ -34,6 +35,7 @@ FusedMoodDep = Annotated[FusedMoodService, Depends(_from_state("fused_mood"))]
 MoodEventsDep = Annotated[MoodEventRepository, Depends(_from_state("events"))]
 PlaylistsDep = Annotated[PlaylistRepository, Depends(_from_state("playlists"))]
 JobsDep = Annotated[GenerationJobRepository, Depends(_from_state("jobs"))]
+MelodiesDep = Annotated[MelodyService, Depends(_from_state("melodies"))]
 AccountsDep = Annotated[AccountService, Depends(_from_state("accounts"))]
 ReadinessDep = Annotated[ReadinessService, Depends(_from_state("readiness"))]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from orchestrator.inference.client import InferenceBackend
 from orchestrator.inference.embedded import EmbeddedBackend
 from orchestrator.inference.instrumented import InstrumentedBackend
@@ -9,13 +11,15 @@ from orchestrator.inference.torchserve import TorchServeBackend
 from orchestrator.settings import Settings
 
 
-def create_backend(settings: Settings) -> InferenceBackend:
+def create_backend(settings: Settings, models: list[str] | None = None,
+                   work_dir: Path | None = None) -> InferenceBackend:
+    """`models` and `work_dir` default to the API's; the generation worker serves its own models."""
     inner: InferenceBackend
     if settings.inference_backend == "torchserve":
         inner = TorchServeBackend(settings.torchserve_inference_url, settings.torchserve_management_url,
                                   settings.inference_timeout_s, settings.torchserve_inference_token,
                                   settings.torchserve_management_token)
     else:
-        inner = EmbeddedBackend(settings.model_store, settings.torchserve_config, settings.embedded_work_dir,
-                                settings.models)
+        inner = EmbeddedBackend(settings.model_store, settings.torchserve_config,
+                                work_dir or settings.embedded_work_dir, settings.models if models is None else models)
     return InstrumentedBackend(inner)

@@ -11,6 +11,7 @@ from orchestrator.security.throttle import LoginThrottle
 from orchestrator.security.tokens import InvalidTokenError, TokenIssuer
 from orchestrator.store.generation_jobs import GenerationJobRepository
 from orchestrator.store.mood_events import MoodEventRepository
+from orchestrator.store.objects import ObjectStore
 from orchestrator.store.playlists import PlaylistRepository
 from orchestrator.store.users import UserRepository
 
@@ -31,6 +32,7 @@ class OwnedData:
     mood_events: MoodEventRepository
     playlists: PlaylistRepository
     jobs: GenerationJobRepository
+    objects: ObjectStore  # generated files live under users/<id>/
 
 
 class AccountService:
@@ -107,6 +109,9 @@ class AccountService:
             "mood_events": await self.owned.mood_events.delete_all(user_id),
             "playlists": await self.owned.playlists.delete_all(user_id),
             "generation_jobs": await self.owned.jobs.delete_all(user_id),
+            # Files first would leave jobs pointing at nothing if storage failed midway; this order
+            # leaves only unreachable files, and a retried deletion removes them.
+            "files": await self.owned.objects.delete_prefix(f"users/{user_id}/"),
         }
         await self.users.delete(user_id)
         return removed

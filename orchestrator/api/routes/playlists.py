@@ -5,18 +5,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from orchestrator.api.deps import CurrentUserDep, JobsDep, PlaylistsDep
+from orchestrator.api.deps import CurrentUserDep, PlaylistsDep
 from orchestrator.schemas import (
     ErrorOut,
-    GenerationJobOut,
-    GenerationJobPage,
     PlaylistIn,
     PlaylistOut,
     PlaylistPage,
     PlaylistPatch,
 )
 
-router = APIRouter(prefix="/v1", tags=["playlists and jobs"])
+router = APIRouter(prefix="/v1", tags=["playlists"])
 ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorOut} for code in (401, 404, 422)}
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=200)]
@@ -58,14 +56,3 @@ async def update_playlist(playlist_id: str, body: PlaylistPatch, user: CurrentUs
 async def delete_playlist(playlist_id: str, user: CurrentUserDep, playlists: PlaylistsDep) -> Response:
     await playlists.delete(str(user["_id"]), playlist_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.get("/jobs", response_model=GenerationJobPage, responses=ERRORS, summary="The caller's generation jobs")
-async def list_jobs(user: CurrentUserDep, jobs: JobsDep, limit: Limit = 20, cursor: Cursor = None) -> GenerationJobPage:
-    items, next_cursor = await jobs.page(str(user["_id"]), limit, cursor)
-    return GenerationJobPage(items=[GenerationJobOut.model_validate(_out(d)) for d in items], next_cursor=next_cursor)
-
-
-@router.get("/jobs/{job_id}", response_model=GenerationJobOut, responses=ERRORS)
-async def get_job(job_id: str, user: CurrentUserDep, jobs: JobsDep) -> GenerationJobOut:
-    return GenerationJobOut.model_validate(_out(await jobs.get(str(user["_id"]), job_id)))

@@ -1,0 +1,50 @@
+"""Build `model_store/melody.mar` from a MelodyRNN directory (config.json + model.safetensors).
+
+    python -m export_scripts.build_melody_archive [--model-dir models/melody-rnn]
+        [--name melody] [--version 1.0.0] [--model-store model_store]
+
+The directory comes from `training.train_melody_rnn` or from `export_scripts.convert_magenta_bundle`
+(an imported Magenta bundle: no conditioning, so mode is then reached by the key check alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from export_scripts.archive import REPO_ROOT, ArchiveSpec, build_archive
+from networks.melody_rnn import CONFIG_FILE, WEIGHTS_FILE, load_melody_rnn
+
+MELODY_ARCHIVE_VERSION = "1.0.0"
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "melody-rnn"
+
+
+def build(model_dir: Path, name: str, version: str, model_store: Path, staging: Path | None = None) -> Path:
+    load_melody_rnn(model_dir)  # refuse a directory the handler could not load
+    extra = [model_dir / CONFIG_FILE]
+    card = model_dir / "README.md"
+    if card.exists():
+        extra.append(card)
+    spec = ArchiveSpec(
+        name=name,
+        version=version,
+        handler=REPO_ROOT / "handlers" / "melody_handler.py",
+        serialized_file=model_dir / WEIGHTS_FILE,
+        config_file=REPO_ROOT / "export_scripts" / "model_configs" / "melody.yaml",
+        extra_files=extra,
+    )
+    return build_archive(spec, model_store, staging or REPO_ROOT / "build" / name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
+    parser.add_argument("--name", default="melody")
+    parser.add_argument("--version", default=MELODY_ARCHIVE_VERSION)
+    parser.add_argument("--model-store", type=Path, default=REPO_ROOT / "model_store")
+    args = parser.parse_args()
+    print(f"built {build(args.model_dir, args.name, args.version, args.model_store)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Melody model server: a mood-conditioned MelodyRNN generating monophonic melodies.
+
+A request asks for a mode, a note density (a quantile of the training tunes' densities), a length in
+bars, a temperature and a seed. Every request is sampled as several candidates at once, and a key check
+(music.key_finding, music21's default key finder) keeps the first candidate heard in the requested mode
+on tonic C — preferring, among those, the one nearest the requested density; requests with no passing
+candidate are resampled with fresh candidates, up to `max_rounds`. Every candidate draws from its own
+seeded stream, so the same request gives the same melody whatever shares its batch.
+
+Melodies come back in C (pitches 48–83 on a 16th-note grid, Magenta's event encoding); transposing,
+tempo, instrument and rendering are the caller's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from handlers.base import BaseHandler, RequestError, torchserve_entry_point
+from music.conditioning import DensityScale, condition_vector
+from music.encoding import encoding_by_name
+from music.events import STEPS_PER_BAR
+from music.key_finding import Key, find_key, key_correlation
+from networks.melody_rnn import load_melody_rnn
+from networks.melody_sampler import SamplingRequest, sample_melodies
+
+DEFAULTS: dict[str, Any] = {
+    "candidates": 4,  # sampled per request per round
+    "max_rounds": 4,
+    "max_bars": 64,
+    "max_temperature": 4.0,
+    "primer_pitch": 60,  # every melody starts on its tonic, C4
+}
+TONIC = 0  # generated melodies are in C; the caller transposes
+
+
+@dataclass(frozen=True)
+class MelodyRequest:
+    mode: str
+    density: float  # quantile of the training tunes' notes per bar
+    bars: int
+    temperature: float
+    seed: int
+
+
+@dataclass
+class GeneratedMelody:
+    request: MelodyRequest
+    events: np.ndarray
+    key: Key | None
+    passed_key_check: bool
+    rounds: int
+    target_notes_per_bar: float | None  # None for an unconditioned model
+
+
+def notes_per_bar(events: np.ndarray) -> float:
+    return float(np.count_nonzero(events >= 0)) / (len(events) / STEPS_PER_BAR)
+
+
+class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
+    def load(self, model_dir: Path, device: torch.device) -> None:
+        self.settings = {**DEFAULTS, **self.config}
+        # Sampling is one step at a time for a few dozen rows: the CPU beats a GPU round trip per step.
+        self.model, metadata = load_melody_rnn(model_dir)
+        self.encoding = encoding_by_name(self.model.config.encoding)
+        conditioning = metadata.get("conditioning")
+        self.density_scale = DensityScale.from_dict(conditioning["density"]) if conditioning else None
+
+    def preprocess_one(self, payload: bytes) -> MelodyRequest:
+        try:
+            body = json.loads(payload)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RequestError(400, f"request is not JSON: {error}") from error
+        if not isinstance(body, dict):
+            raise RequestError(400, "request must be a JSON object")
+        mode = body.get("mode", "major")
+        if mode not in ("major", "minor"):
+            raise RequestError(422, "mode must be 'major' or 'minor'")
+        density = body.get("density", 0.5)
+        bars = body.get("bars", 8)
+        temperature = body.get("temperature", 1.0)
+        seed = body.get("seed", 0)
+        if not isinstance(density, int | float) or isinstance(density, bool) or not 0.0 <= density <= 1.0:
+            raise RequestError(422, "density must be a number in [0, 1] (a quantile of the training tunes)")
+        if not isinstance(bars, int) or isinstance(bars, bool) or not 1 <= bars <= int(self.settings["max_bars"]):
+            raise RequestError(422, f"bars must be an integer from 1 to {self.settings['max_bars']}")
+        max_temperature = float(self.settings["max_temperature"])
+        if (not isinstance(temperature, int | float) or isinstance(temperature, bool)
+                or not 0.0 < temperature <= max_temperature):
+            raise RequestError(422, f"temperature must be > 0 and ≤ {max_temperature}")
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+            raise RequestError(422, "seed must be a non-negative 64-bit integer")
+        return MelodyRequest(mode, float(density), bars, float(temperature), seed)
+
+    def _condition(self, request: MelodyRequest) -> np.ndarray | None:
+        if self.density_scale is None:  # an unconditioned model (e.g. an imported Magenta bundle)
+            return None
+        return condition_vector(request.mode, self.density_scale.notes_per_bar_at(request.density),
+                                self.density_scale)
+
+    def _target_density(self, request: MelodyRequest) -> float | None:
+        return self.density_scale.notes_per_bar_at(request.density) if self.density_scale else None
+
+    def inference(self, batch: list[MelodyRequest]) -> list[GeneratedMelody]:
+        candidates, max_rounds = int(self.settings["candidates"]), int(self.settings["max_rounds"])
+        primer = np.array([int(self.settings["primer_pitch"])], dtype=np.int16)
+        results: dict[int, GeneratedMelody] = {}
+        fallback: dict[int, tuple[float, np.ndarray]] = {}
+        pending = list(range(len(batch)))
+        for round_index in range(max_rounds):
+            if not pending:
+                break
+            sampling = [
+                SamplingRequest(primer, batch[i].bars * STEPS_PER_BAR, batch[i].temperature,
+                                np.random.default_rng([batch[i].seed, round_index, c]), self._condition(batch[i]))
+                for i in pending for c in range(candidates)
+            ]
+            melodies = sample_melodies(self.model, self.encoding, sampling)
+            still_pending = []
+            for slot, index in enumerate(pending):
+                request, target = batch[index], self._target_density(batch[index])
+                group = melodies[slot * candidates : (slot + 1) * candidates]
+                passing = [(m, k) for m in group if (k := find_key(m)) is not None
+                           and k.mode == request.mode and k.tonic == TONIC]
+                if passing:
+                    events, key = min(passing, key=lambda mk: 0.0 if target is None
+                                      else abs(notes_per_bar(mk[0]) - target))
+                    results[index] = GeneratedMelody(request, events, key, True, round_index + 1, target)
+                    continue
+                for melody in group:  # keep the best fit to the requested key in case nothing passes
+                    fit = key_correlation(melody, TONIC, request.mode)
+                    if index not in fallback or fit > fallback[index][0]:
+                        fallback[index] = (fit, melody)
+                still_pending.append(index)
+            pending = still_pending
+        for index in pending:
+            events = fallback[index][1]
+            results[index] = GeneratedMelody(batch[index], events, find_key(events), False, max_rounds,
+                                             self._target_density(batch[index]))
+        return [results[i] for i in range(len(batch))]
+
+    def postprocess_one(self, output: GeneratedMelody) -> dict[str, Any]:
+        key = output.key
+        return {
+            "events": output.events.astype(int).tolist(),
+            "steps_per_bar": STEPS_PER_BAR,
+            "bars": output.request.bars,
+            "requested": {"mode": output.request.mode, "density": output.request.density,
+                          "temperature": output.request.temperature, "seed": output.request.seed},
+            "key": None if key is None else {"tonic": key.tonic, "mode": key.mode,
+                                             "correlation": round(key.correlation, 4)},
+            "key_check": {"passed": output.passed_key_check, "rounds": output.rounds},
+            "notes_per_bar": round(notes_per_bar(output.events), 3),
+            "target_notes_per_bar": None if output.target_notes_per_bar is None
+            else round(output.target_notes_per_bar, 3),
+        }
+
+
+_service = MelodyHandler()
+handle = torchserve_entry_point(_service)

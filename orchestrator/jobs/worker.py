@@ -1,0 +1,96 @@
+"""The generation worker: `python -m orchestrator.jobs.worker` (the launcher starts it).
+
+It runs saq over the same Redis as the API, with its own inference backend for the melody model
+(embedded by default: the melody archive loaded in this process; or TorchServe over HTTP), MongoDB for
+job documents and S3 for results. Once connected it creates MUSEAIKA_WORKER_READY_FILE, if set, so the
+launcher knows it is consuming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from saq import Worker
+from saq.job import Job
+from saq.types import PartialTimersDict
+
+from orchestrator.errors import DependencyUnavailableError, InvalidInputError
+from orchestrator.inference.factory import create_backend
+from orchestrator.jobs.melody_pipeline import MelodyPipeline, failure_reason
+from orchestrator.jobs.progress import ProgressEvents
+from orchestrator.jobs.queue import MELODY_TASK, create_queue
+from orchestrator.logging_setup import configure_logging
+from orchestrator.settings import Settings, get_settings
+from orchestrator.store.generation_jobs import GenerationJobRepository
+from orchestrator.store.mongo import MongoStore
+from orchestrator.store.objects import ObjectStore
+
+logger = logging.getLogger(__name__)
+Context = dict[str, Any]
+
+
+async def generate_melody(ctx: Context, *, generation_job_id: str) -> None:
+    pipeline: MelodyPipeline = ctx["pipeline"]
+    job: Job = ctx["job"]
+    try:
+        await pipeline.run(generation_job_id, job.attempts, heartbeat=job.update)
+    except InvalidInputError as error:  # retrying cannot help
+        await pipeline.fail(generation_job_id, failure_reason(error))
+    except Exception as error:
+        if job.retryable:
+            logger.warning("job %s attempt %d failed (%s); saq retries it", generation_job_id, job.attempts, error)
+            raise
+        logger.exception("job %s failed after %d attempts", generation_job_id, job.attempts)
+        try:
+            await pipeline.fail(generation_job_id, failure_reason(error))
+        except DependencyUnavailableError:
+            logger.error("could not record the failure of job %s", generation_job_id)
+        raise
+
+
+def build_worker(settings: Settings) -> Worker:
+    queue = create_queue(settings.redis_url)
+
+    async def startup(ctx: Context) -> None:
+        inference = create_backend(settings, settings.worker_models,
+                                   work_dir=settings.embedded_work_dir / "worker")
+        await inference.start()
+        store = MongoStore(settings.mongo_url, settings.mongo_database, settings.mongo_timeout_ms)
+        objects = ObjectStore(settings)
+        try:
+            await objects.ensure_bucket()
+        except DependencyUnavailableError as error:  # jobs retry until storage is back
+            logger.warning("object storage not ready at startup: %s", error.reason)
+        events = ProgressEvents(settings.redis_url)
+        ctx.update(inference=inference, store=store, objects=objects, events=events,
+                   pipeline=MelodyPipeline(inference, GenerationJobRepository(store), objects, events))
+        await queue.redis.ping()  # type: ignore[attr-defined]
+        ready_file = os.environ.get("MUSEAIKA_WORKER_READY_FILE")
+        if ready_file:
+            Path(ready_file).write_text(str(os.getpid()))
+        logger.info("generation worker ready (concurrency %d)", settings.worker_concurrency)
+
+    async def shutdown(ctx: Context) -> None:
+        for name in ("inference", "events", "objects", "store"):
+            resource = ctx.get(name)
+            if resource is not None:
+                await resource.close()
+
+    return Worker(queue, functions=[(MELODY_TASK, generate_melody)], concurrency=settings.worker_concurrency,
+                  startup=startup, shutdown=shutdown,
+                  # Sweep often: a job whose worker died is re-queued once its heartbeat is overdue.
+                  timers=PartialTimersDict(sweep=settings.job_sweep_interval_s, abort=1, schedule=1, worker_info=10))
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(build_worker(settings).start())
+
+
+if __name__ == "__main__":
+    main()

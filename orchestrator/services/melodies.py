@@ -1,0 +1,116 @@
+"""Melody jobs for users: validate and resolve a request, create the job, queue it, describe it.
+
+Nothing accepted is lost: the job document is written first, then queued; if the queue is down the
+document is removed again and the caller gets 503 (nothing was accepted). A failed job can be
+retried by its owner.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import pretty_midi
+
+from music.mood_targets import melody_targets
+from orchestrator.errors import DependencyUnavailableError, InvalidInputError
+from orchestrator.jobs.melody_pipeline import RESULT_FILES
+from orchestrator.jobs.queue import JobQueue
+from orchestrator.schemas import MelodyRequest
+from orchestrator.services.mood_mapping import EMOTION_VALENCE_AROUSAL
+from orchestrator.store.generation_jobs import GenerationJobRepository
+from orchestrator.store.objects import ObjectStore
+from orchestrator.store.owned import Document
+
+MELODY_KIND = "melody"
+
+
+def resolve_instrument(instrument: int | str) -> int:
+    """A General MIDI program number from a number or an instrument name (422 when unknown)."""
+    if isinstance(instrument, int):
+        if not 0 <= instrument <= 127:
+            raise InvalidInputError(422, "instrument must be a General MIDI program from 0 to 127")
+        return instrument
+    try:
+        return int(pretty_midi.instrument_name_to_program(instrument))
+    except ValueError:
+        raise InvalidInputError(422, f"unknown instrument {instrument!r}: use a General MIDI program number "
+                                     "(0–127) or its name, e.g. 'Acoustic Grand Piano'") from None
+
+
+def resolve_parameters(request: MelodyRequest) -> dict[str, Any]:
+    """The full, stored recipe of a melody: everything needed to make the same one again."""
+    mood = request.mood
+    if mood.label is not None:
+        label = mood.label.strip().lower()
+        if label not in EMOTION_VALENCE_AROUSAL:
+            raise InvalidInputError(422, f"unknown mood label {mood.label!r}; known: "
+                                         f"{sorted(EMOTION_VALENCE_AROUSAL)}")
+        valence, arousal = EMOTION_VALENCE_AROUSAL[label]
+    else:
+        assert mood.valence is not None and mood.arousal is not None
+        label, valence, arousal = None, mood.valence, mood.arousal
+    targets = melody_targets(valence, arousal)
+    return {
+        "mood": {"label": label, "valence": round(valence, 4), "arousal": round(arousal, 4)},
+        "mode": targets.mode,
+        "density": targets.density_quantile,
+        "bars": request.bars,
+        "tempo_bpm": request.tempo if request.tempo is not None else targets.tempo_bpm,
+        "instrument": resolve_instrument(request.instrument),
+        "velocity": targets.velocity,
+        "transpose": targets.transpose,
+        "temperature": request.temperature,
+        # Drawn here, stored with the job: a retried job makes the same melody.
+        "seed": request.seed if request.seed is not None else secrets.randbelow(2**63),
+    }
+
+
+class MelodyService:
+    def __init__(self, jobs: GenerationJobRepository, queue: JobQueue, objects: ObjectStore) -> None:
+        self.jobs = jobs
+        self.queue = queue
+        self.objects = objects
+
+    async def create(self, owner_id: str, request: MelodyRequest) -> Document:
+        now = datetime.now(UTC)
+        document = await self.jobs.insert({
+            "owner_id": owner_id, "kind": MELODY_KIND, "state": "queued", "stage": "queued", "progress": 0.0,
+            "attempts": 0, "retries": 0, "parameters": resolve_parameters(request), "result_keys": [],
+            "result": None, "error": None, "created_at": now, "updated_at": now,
+        })
+        job_id = str(document["_id"])
+        try:
+            await self.queue.enqueue_melody(job_id, f"{job_id}:0")
+        except DependencyUnavailableError:
+            await self.jobs.delete(owner_id, job_id)
+            raise
+        return document
+
+    async def retry(self, owner_id: str, job_id: str) -> Document:
+        job = await self.jobs.get(owner_id, job_id)
+        if job["state"] != "failed":
+            raise InvalidInputError(409, f"only a failed job can be retried; this one is {job['state']}")
+        retries = int(job.get("retries", 0)) + 1
+        updated = await self.jobs.record(job_id, {"state": "queued", "stage": "queued", "progress": 0.0,
+                                                  "error": None, "retries": retries}, only_if_state=("failed",))
+        if updated is None:
+            raise InvalidInputError(409, "the job changed state meanwhile; fetch it again")
+        try:
+            await self.queue.enqueue_melody(job_id, f"{job_id}:{retries}")
+        except DependencyUnavailableError:
+            await self.jobs.record(job_id, {"state": "failed", "stage": "failed",
+                                            "error": "the job queue was unavailable; retry later"})
+            raise
+        return updated
+
+    async def describe(self, job: Document) -> dict[str, Any]:
+        """The job as the API shows it, with presigned download links once it succeeded."""
+        described = {**job, "id": str(job["_id"])}
+        if job.get("state") == "succeeded" and job.get("result_keys"):
+            files = {}
+            for kind, key in zip(RESULT_FILES, job["result_keys"], strict=False):
+                files[kind] = await self.objects.presigned_get_url(key, RESULT_FILES[kind][0])
+            described["files"] = files
+        return described

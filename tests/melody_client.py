@@ -1,0 +1,60 @@
+"""A user of the melody API, for tests: sign up, ask for melodies, follow their jobs."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+from websockets.sync.client import connect
+
+PASSWORD = "correct horse 42"
+
+
+def new_user(api: httpx.Client) -> dict[str, str]:
+    """Bearer headers of a fresh account."""
+    email = f"melody-{uuid.uuid4().hex[:10]}@example.com"
+    assert api.post("/v1/users", json={"email": email, "password": PASSWORD}).status_code == 201
+    token = api.post("/v1/auth/token", data={"username": email, "password": PASSWORD}).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def token_of(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+def request_melody(api: httpx.Client, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    response = api.post("/v1/melodies", headers=headers, json={"mood": {"label": "happy"}, "bars": 2, **body})
+    assert response.status_code == 202, response.text
+    job: dict[str, Any] = response.json()
+    return job
+
+
+def wait_for_job(api: httpx.Client, headers: dict[str, str], job_id: str, timeout_s: float = 90,
+                 states: tuple[str, ...] = ("succeeded", "failed")) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = api.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        if job["state"] in states:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} not {states} after {timeout_s} s: {job}")
+
+
+def job_events(base_url: str, job_id: str, token: str, timeout_s: float = 90) -> list[dict[str, Any]]:
+    """Every event of a job's WebSocket until the server closes it."""
+    url = base_url.replace("http://", "ws://") + f"/v1/jobs/{job_id}/events?access_token={token}"
+    events = []
+    with connect(url, open_timeout=10, close_timeout=5) as socket:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                message = socket.recv(timeout=deadline - time.monotonic())
+            except Exception as closed:  # ConnectionClosedOK ends the stream
+                if closed.__class__.__name__.startswith("ConnectionClosed"):
+                    return events
+                raise
+            events.append(json.loads(message))
+    raise AssertionError(f"no close after {timeout_s} s; events so far {events}")
