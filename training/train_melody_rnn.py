@@ -27,7 +27,7 @@ from music.conditioning import CONDITION_FEATURES, DensityScale, condition_vecto
 from music.encoding import MelodyEncoding, encoding_by_name
 from music.events import STEPS_PER_BAR
 from music.key_finding import find_key
-from networks.melody_rnn import MelodyRNN, MelodyRNNConfig, save_melody_rnn
+from networks.melody_rnn import MelodyRNN, MelodyRNNConfig, load_melody_rnn, save_melody_rnn
 from networks.melody_sampler import SamplingRequest, sample_melodies
 from training.melody_corpus import Tune, by_split, load_corpus
 
@@ -137,7 +137,8 @@ step on mode (+1 major / −1 minor) and note density (z-scored log notes per ba
 - Recipe: Adam lr {args.lr}, gradient clip 5, batch {args.batch}, random {CROP_BARS}-bar crops starting on
   bar lines, seed {args.seed}, {minutes:.1f} min on {torch.get_num_threads()} CPU threads
   (`python -m training.train_melody_rnn --minutes {args.minutes} --encoding {args.encoding}
-  --hidden {args.hidden}`), trained {datetime.now(UTC):%Y-%m-%d}.
+  --hidden {args.hidden} --dropout {args.dropout}{' --init ' + str(args.init) if args.init else ''}`),
+  trained {datetime.now(UTC):%Y-%m-%d}.
 
 ## Validation loss (nats per 16th-note step), best kept: {best_loss:.4f}
 
@@ -170,6 +171,8 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--init", type=Path, default=None,
+                        help="continue from this model directory (same layout) instead of random weights")
     args = parser.parse_args()
 
     seed_everything(args.seed)
@@ -182,6 +185,13 @@ def main() -> None:
     config = MelodyRNNConfig(args.encoding, encoding.input_size, encoding.num_classes, len(CONDITION_FEATURES),
                              args.hidden, args.layers, args.dropout)
     model = MelodyRNN(config)
+    earlier_minutes = 0.0
+    if args.init is not None:
+        initial, initial_metadata = load_melody_rnn(args.init)
+        earlier_minutes = float(initial_metadata.get("training", {}).get("minutes", 0.0))
+        if initial.config != config:
+            raise SystemExit(f"--init {args.init} has layout {initial.config}, not {config}")
+        model.load_state_dict(initial.state_dict())
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
     rng = random.Random(args.seed)
@@ -217,7 +227,7 @@ def main() -> None:
             break
     assert best_state is not None
     model.load_state_dict(best_state)
-    minutes = (time.monotonic() - started) / 60
+    minutes = earlier_minutes + (time.monotonic() - started) / 60  # all runs that led to these weights
     obedience = mode_obedience(model, encoding, scale, 100, args.seed)
     print("mode obedience without key check:", obedience)
     counts = {split: len(by_split(tunes, split)) for split in ("train", "validation", "test")}
