@@ -13,6 +13,7 @@ Parsing the corpus takes a few CPU-minutes; the result is cached under ~/.cache/
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import logging
 import os
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 FOLK_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs")
 CHORALE_COLLECTION = "bach"
 SPLITS = ("train", "validation", "test")
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 MIN_BARS = 4
 MIN_NOTES = 12
 MAX_OFF_GRID_SHARE = 0.1  # tunes with more notes than this between 16ths (triplets, grace runs) are dropped
@@ -194,8 +195,9 @@ def load_corpus(workers: int | None = None, refresh: bool = False) -> list[Tune]
     path = cache_path()
     if path.exists() and not refresh:
         with path.open("rb") as handle:
-            tunes: list[Tune] = pickle.load(handle)
-        return tunes
+            # Plain dicts, not Tune objects: a pickle names the class by module, and the module is
+            # `__main__` when this file runs as a script.
+            return [Tune(**record) for record in pickle.load(handle)]
     files = corpus_files()
     # Big books first so the pool's two workers finish together.
     files.sort(key=lambda f: f.stat().st_size, reverse=True)
@@ -207,7 +209,7 @@ def load_corpus(workers: int | None = None, refresh: bool = False) -> list[Tune]
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     with temporary.open("wb") as handle:
-        pickle.dump(tunes, handle)
+        pickle.dump([dataclasses.asdict(t) for t in tunes], handle)
     temporary.replace(path)
     return tunes
 
