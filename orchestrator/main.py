@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              timedelta(seconds=settings.refresh_token_ttl_s))
         app.state.settings = settings
         objects = ObjectStore(settings)
+        with contextlib.suppress(DependencyUnavailableError):  # like the indexes: /readyz says when it is missing
+            await objects.ensure_bucket()
         app.state.accounts = AccountService(users, tokens, LoginThrottle(settings.login_failures_per_email,
                                                                                settings.login_failures_per_client),
                                             OwnedData(events, playlists, jobs, objects))

@@ -123,7 +123,7 @@ def test_key_finding_agrees_with_music21() -> None:
         events, step, sequence = [], 0, stream.Stream()
         for pitch, length in zip(pitches, lengths, strict=True):
             events += [int(pitch)] + [NO_EVENT] * (int(length) - 1)
-            sequence.append(note.Note(int(pitch), quarterLength=float(length) / 4))
+            sequence.append(note.Note(int(pitch), quarterLength=float(length) / 4))  # type: ignore[no-untyped-call]
             step += int(length)
         ours = find_key(np.array(events, dtype=np.int16))
         theirs = sequence.analyze("key")

@@ -33,6 +33,17 @@ RESULT_FILES = {"midi": ("melody.mid", "audio/midi"), "wav": ("melody.wav", "aud
 Heartbeat = Callable[[], Awaitable[Any]]
 
 
+PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+
+
+def delivered_key(generated: dict[str, Any] | None, transpose: int) -> dict[str, Any] | None:
+    """The model answers in C; the files are transposed by the mood's register shift."""
+    if generated is None:
+        return None
+    tonic = (int(generated["tonic"]) + transpose) % 12
+    return {"tonic": PITCH_CLASS_NAMES[tonic], "mode": generated["mode"], "correlation": generated["correlation"]}
+
+
 def result_key(owner_id: str, job_id: str, kind: str) -> str:
     return f"users/{owner_id}/melodies/{job_id}/{RESULT_FILES[kind][0]}"
 
@@ -97,7 +108,7 @@ class MelodyPipeline:
             keys.append(key)
             await self._report(job_id, "uploading", 0.75 + 0.08 * len(keys), heartbeat)
         result = {
-            "key": answer.get("key"), "key_check": answer.get("key_check"),
+            "key": delivered_key(answer.get("key"), int(parameters["transpose"])), "key_check": answer.get("key_check"),
             "notes_per_bar": answer.get("notes_per_bar"), "target_notes_per_bar": answer.get("target_notes_per_bar"),
             "seconds": round(rendered.seconds, 2), "model": answer.get("model"),
         }
