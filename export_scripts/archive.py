@@ -6,13 +6,17 @@ any TorchServe that has the pinned requirements, without this repository install
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# build(model_dir, name, version, model_store, staging) → the written .mar
+BuildFromModelDir = Callable[[Path, str, str, Path, "Path | None"], Path]
 PACKAGES_IN_ARCHIVE = ("handlers", "networks", "music")
 
 
@@ -54,3 +58,15 @@ def build_archive(spec: ArchiveSpec, export_dir: Path, staging: Path) -> Path:
     ]
     subprocess.run(command, check=True)
     return export_dir / f"{spec.name}.mar"
+
+
+def model_dir_archive_cli(description: str | None, build: BuildFromModelDir, default_model_dir: Path,
+                          default_name: str, default_version: str) -> None:
+    """The command line every build-from-a-model-directory script shares."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", type=Path, default=default_model_dir)
+    parser.add_argument("--name", default=default_name)
+    parser.add_argument("--version", default=default_version)
+    parser.add_argument("--model-store", type=Path, default=REPO_ROOT / "model_store")
+    args = parser.parse_args()
+    print(f"built {build(args.model_dir, args.name, args.version, args.model_store, None)}")

@@ -9,10 +9,9 @@ The directory comes from `training.train_melody_rnn` or from `export_scripts.con
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from export_scripts.archive import REPO_ROOT, ArchiveSpec, build_archive
+from export_scripts.archive import REPO_ROOT, ArchiveSpec, build_archive, model_dir_archive_cli
 from networks.melody_rnn import CONFIG_FILE, WEIGHTS_FILE, load_melody_rnn
 
 MELODY_ARCHIVE_VERSION = "1.0.0"
@@ -37,13 +36,7 @@ def build(model_dir: Path, name: str, version: str, model_store: Path, staging: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
-    parser.add_argument("--name", default="melody")
-    parser.add_argument("--version", default=MELODY_ARCHIVE_VERSION)
-    parser.add_argument("--model-store", type=Path, default=REPO_ROOT / "model_store")
-    args = parser.parse_args()
-    print(f"built {build(args.model_dir, args.name, args.version, args.model_store)}")
+    model_dir_archive_cli(__doc__, build, DEFAULT_MODEL_DIR, "melody", MELODY_ARCHIVE_VERSION)
 
 
 if __name__ == "__main__":

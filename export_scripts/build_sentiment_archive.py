@@ -9,11 +9,10 @@ next to the handler; pointing --model-dir at another classifier is all it takes 
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-from export_scripts.archive import REPO_ROOT, ArchiveSpec, build_archive
+from export_scripts.archive import REPO_ROOT, ArchiveSpec, build_archive, model_dir_archive_cli
 
 SENTIMENT_ARCHIVE_VERSION = "1.0.0"
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "text-emotion-minilm-l6"
@@ -49,13 +48,7 @@ def build(model_dir: Path, name: str, version: str, model_store: Path, staging: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
-    parser.add_argument("--name", default="sentiment")
-    parser.add_argument("--version", default=SENTIMENT_ARCHIVE_VERSION)
-    parser.add_argument("--model-store", type=Path, default=REPO_ROOT / "model_store")
-    args = parser.parse_args()
-    print(f"built {build(args.model_dir, args.name, args.version, args.model_store)}")
+    model_dir_archive_cli(__doc__, build, DEFAULT_MODEL_DIR, "sentiment", SENTIMENT_ARCHIVE_VERSION)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from pymongo import MongoClient
@@ -19,6 +20,19 @@ from launcher.process import ManagedProcess
 from launcher.stack import Stack, StackConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+Address = TypeVar("Address")
+
+
+def running(process: ManagedProcess, address: Address) -> Iterator[Address]:
+    """Start a service for a fixture, hand out its address, stop it afterwards."""
+    process.start()
+    try:
+        process.wait_ready()
+        yield address
+    finally:
+        process.stop()
 
 
 @pytest.fixture(scope="session")
@@ -39,25 +53,12 @@ def mongo_url(run_root: Path, mongo_database: str) -> Iterator[str]:
         with MongoClient(external) as client:
             client.drop_database(mongo_database)
         return
-    process: ManagedProcess
-    process, url = services.mongo_wire_server(run_root / "mongo")
-    process.start()
-    try:
-        process.wait_ready()
-        yield url
-    finally:
-        process.stop()
+    yield from running(*services.mongo_wire_server(run_root / "mongo"))
 
 
 @pytest.fixture(scope="session")
 def redis_url(run_root: Path) -> Iterator[str]:
-    process, url = services.redis_server(run_root / "redis")
-    process.start()
-    try:
-        process.wait_ready()
-        yield url
-    finally:
-        process.stop()
+    yield from running(*services.redis_server(run_root / "redis"))
 
 
 def redis_database(url: str, number: int) -> str:
@@ -67,13 +68,7 @@ def redis_database(url: str, number: int) -> str:
 
 @pytest.fixture(scope="session")
 def s3_endpoint(run_root: Path) -> Iterator[services.S3Endpoint]:
-    process, endpoint = services.s3_server(run_root / "s3")
-    process.start()
-    try:
-        process.wait_ready()
-        yield endpoint
-    finally:
-        process.stop()
+    yield from running(*services.s3_server(run_root / "s3"))
 
 
 @pytest.fixture(scope="session")
