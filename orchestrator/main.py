@@ -12,12 +12,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from orchestrator.api.errors import install_error_handlers
 from orchestrator.api.middleware import RequestLimitsAndMetrics
-from orchestrator.api.routes import accounts, health, history, jobs, melodies, moods
+from orchestrator.api.routes import accounts, health, history, jobs, melodies, moods, recommendations, spotify
 from orchestrator.api.routes import playlists as playlists_routes
+from orchestrator.catalog.store import TrackCatalog
 from orchestrator.errors import DependencyUnavailableError
 from orchestrator.inference.factory import create_backend
 from orchestrator.jobs.progress import ProgressEvents
-from orchestrator.jobs.queue import JobQueue
+from orchestrator.jobs.queue import JobQueue, redis_client
 from orchestrator.logging_setup import configure_logging
 from orchestrator.security.throttle import LoginThrottle
 from orchestrator.security.tokens import TokenIssuer
@@ -25,9 +26,15 @@ from orchestrator.services.accounts import AccountService, OwnedData
 from orchestrator.services.face_mood import FaceMoodService, UploadLimits
 from orchestrator.services.fusion import FusedMoodService
 from orchestrator.services.melodies import MelodyService
+from orchestrator.services.mood_specs import MoodResolver
 from orchestrator.services.readiness import ReadinessService
+from orchestrator.services.recommendations import RecommendationService
+from orchestrator.services.spotify_link import SpotifyLinkService
 from orchestrator.services.text_mood import TextMoodService
 from orchestrator.settings import Settings, check_production_safety, get_settings
+from orchestrator.spotify.gateway import SpotifyGateway
+from orchestrator.spotify.oauth import SpotifyApp, SpotifyAuthorizer
+from orchestrator.spotify.token_vault import TokenVault, derived_key
 from orchestrator.store.generation_jobs import GenerationJobRepository
 from orchestrator.store.mongo import MongoStore
 from orchestrator.store.mood_events import MoodEventRepository
@@ -37,6 +44,19 @@ from orchestrator.store.users import UserRepository
 
 # Multipart framing on top of the image itself.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+
+
+def build_spotify(settings: Settings, users: UserRepository) -> SpotifyLinkService:
+    vault = TokenVault(settings.spotify_token_key or derived_key(settings.jwt_secret))
+    if not settings.spotify_client_id:
+        return SpotifyLinkService(users, None, None, vault)
+    app = SpotifyApp(settings.spotify_client_id, settings.spotify_redirect_uri,
+                     settings.spotify_accounts_url.rstrip("/"), tuple(settings.spotify_scopes),
+                     settings.spotify_timeout_s)
+    authorizer = SpotifyAuthorizer(app, redis_client(settings.redis_url))
+    gateway = SpotifyGateway(settings.spotify_api_url, authorizer, settings.spotify_timeout_s,
+                             settings.spotify_max_wait_s)
+    return SpotifyLinkService(users, authorizer, gateway, vault)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,7 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.fused_mood = FusedMoodService(face, text, events)
         queue = JobQueue(settings.redis_url, settings.job_heartbeat_s, settings.job_timeout_s, settings.job_retries)
         progress = ProgressEvents(settings.redis_url)
-        app.state.melodies = MelodyService(jobs, queue, objects)
+        moods = MoodResolver(events)
+        app.state.melodies = MelodyService(jobs, queue, objects, moods)
+        app.state.spotify = build_spotify(settings, users)
+        catalog = TrackCatalog(store)
+        with contextlib.suppress(DependencyUnavailableError):
+            await catalog.ensure_indexes()
+        app.state.recommendations = RecommendationService(catalog, moods, app.state.spotify, playlists)
         app.state.progress = progress
         app.state.readiness = ReadinessService(inference, store, settings.models, queue, objects)
         try:
@@ -101,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(playlists_routes.router)
     app.include_router(melodies.router)
     app.include_router(jobs.router)
+    app.include_router(spotify.router)
+    app.include_router(recommendations.router)
 
     app.add_middleware(RequestLimitsAndMetrics, max_body_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES,
                        max_json_bytes=settings.max_json_bytes)

@@ -207,6 +207,9 @@ class PlaylistPatch(BaseModel):
 
 class PlaylistOut(PlaylistIn):
     id: str
+    kind: str | None = Field(default=None, description='"journey" for a mood journey')
+    journey: dict[str, Any] | None = Field(default=None, description="From and to moods, each step's mood and "
+                                           "track, the largest feature change between steps")
     created_at: datetime
     updated_at: datetime
 
@@ -238,28 +241,85 @@ class GenerationJobPage(BaseModel):
     next_cursor: str | None
 
 
-class MelodyMood(BaseModel):
-    """Either an emotion label (e.g. "happy", "sad") or a valence/arousal position."""
+class MoodSpec(BaseModel):
+    """One of: an emotion label (e.g. "happy", "sad"), a valence/arousal position, or a stored mood event."""
 
     label: str | None = Field(default=None, max_length=40, examples=["happy"])
     valence: float | None = Field(default=None, ge=-1, le=1)
     arousal: float | None = Field(default=None, ge=-1, le=1)
+    mood_event_id: str | None = Field(default=None, max_length=40, description="A mood event of yours")
 
     @model_validator(mode="after")
-    def one_kind(self) -> MelodyMood:
+    def one_kind(self) -> MoodSpec:
         has_position = self.valence is not None or self.arousal is not None
-        if self.label is not None and has_position:
-            raise ValueError("give either a label or valence and arousal, not both")
-        if self.label is None and (self.valence is None or self.arousal is None):
-            raise ValueError("give a label, or both valence and arousal")
+        kinds = (self.label is not None) + has_position + (self.mood_event_id is not None)
+        if kinds > 1:
+            raise ValueError("give either a label, valence and arousal, or a mood_event_id, not both")
+        if kinds == 0 or (has_position and (self.valence is None or self.arousal is None)):
+            raise ValueError("give a label, both valence and arousal, or a mood_event_id")
         return self
 
 
 class MelodyRequest(BaseModel):
-    mood: MelodyMood
+    mood: MoodSpec
     bars: int = Field(default=8, ge=1, le=64, description="Length in 4/4 bars")
     tempo: float | None = Field(default=None, ge=20, le=300, description="Beats per minute; default from the mood")
     instrument: int | str = Field(default=0, description="General MIDI program 0–127, or its name "
                                   "(e.g. \"Acoustic Grand Piano\", \"Flute\")")
     temperature: float = Field(default=1.0, gt=0, le=4, description="Sampling temperature")
     seed: int | None = Field(default=None, ge=0, lt=2**63, description="Same seed and parameters, same melody")
+
+
+# -- Spotify and recommendations --------------------------------------------------------------
+class SpotifyLoginOut(BaseModel):
+    authorize_url: str = Field(description="Open in the user's browser; Spotify returns to /v1/spotify/callback")
+
+
+class SpotifyLinkOut(BaseModel):
+    linked: bool
+    spotify_user_id: str | None = None
+    display_name: str | None = None
+    scope: str | None = None
+    linked_at: datetime | None = None
+
+
+class RecommendationRequest(BaseModel):
+    mood: MoodSpec
+    limit: int = Field(default=20, ge=1, le=50)
+    include_library: bool = Field(default=True, description="Also rank the linked user's saved and top tracks")
+
+
+class RecommendedTrack(BaseModel):
+    track_id: str
+    uri: str
+    artist: str
+    name: str
+    popularity: int | None
+    distance: float = Field(description="Weighted distance to the mood's targets, 0 = exact")
+    why: dict[str, Any] = Field(description="Per feature: target, actual, difference, weight, share")
+    in_library: bool = Field(description="Saved by the user or among their top tracks")
+
+
+class RecommendationsOut(BaseModel):
+    mood: dict[str, Any]
+    targets: dict[str, float]
+    tracks: list[RecommendedTrack]
+    sources: dict[str, Any] = Field(description="What was ranked: the catalog, the user's library (or why not)")
+
+
+class JourneyRequest(BaseModel):
+    start: MoodSpec = Field(alias="from", description="Where the listener is now")
+    to: MoodSpec | None = None
+    preset: str | None = Field(default=None, description="Instead of `to`: " + ", ".join(
+        ["calm me down", "cheer me up", "energize me", "wind down"]))
+    length: int = Field(default=20, description="Tracks, 5–100")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    save_to_spotify: bool = False
+
+    model_config = {"populate_by_name": True}
+
+    @model_validator(mode="after")
+    def one_destination(self) -> JourneyRequest:
+        if (self.to is None) == (self.preset is None):
+            raise ValueError("give either `to` (a mood) or `preset`")
+        return self

@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     job_retries: int = Field(default=3, ge=1, description="attempts in all, the first included")
     job_sweep_interval_s: int = Field(default=2, ge=1)
 
+    # Spotify (authorization code + PKCE; no client secret is needed or kept). Unset client id → the
+    # Spotify endpoints answer 501 and recommendations come from the catalog alone.
+    spotify_client_id: str | None = None
+    spotify_redirect_uri: str = "http://127.0.0.1:8000/v1/spotify/callback"
+    spotify_accounts_url: str = "https://accounts.spotify.com"
+    spotify_api_url: str = "https://api.spotify.com/v1/"
+    spotify_scopes: list[str] = ["user-library-read", "user-top-read", "playlist-modify-private"]
+    spotify_token_key: str | None = None  # Fernet key for tokens at rest; required outside development
+    spotify_timeout_s: float = Field(default=5.0, gt=0)
+    spotify_max_wait_s: float = Field(default=3.0, ge=0, description="longest Retry-After we wait out")
+    # Only apps created before 2024-11-27 still have GET /recommendations; never needed.
+    spotify_use_recommendations_endpoint: bool = False
+
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
     max_text_chars: int = Field(default=5000, gt=0)
@@ -78,6 +91,8 @@ def check_production_safety(settings: Settings) -> None:
         raise RuntimeError("MUSEAIKA_JWT_SECRET must be set outside development (MUSEAIKA_ENVIRONMENT)")
     if settings.environment != "development" and len(settings.jwt_secret) < 32:
         raise RuntimeError("MUSEAIKA_JWT_SECRET must be at least 32 characters outside development")
+    if settings.environment != "development" and settings.spotify_client_id and not settings.spotify_token_key:
+        raise RuntimeError("MUSEAIKA_SPOTIFY_TOKEN_KEY (a Fernet key) must be set outside development")
     if settings.environment != "development" and settings.s3_secret_key == DEVELOPMENT_S3_SECRET_KEY:
         raise RuntimeError("MUSEAIKA_S3_SECRET_KEY must be set outside development (MUSEAIKA_ENVIRONMENT)")
 

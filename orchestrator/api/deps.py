@@ -14,6 +14,8 @@ from orchestrator.services.face_mood import FaceMoodService
 from orchestrator.services.fusion import FusedMoodService
 from orchestrator.services.melodies import MelodyService
 from orchestrator.services.readiness import ReadinessService
+from orchestrator.services.recommendations import RecommendationService
+from orchestrator.services.spotify_link import SpotifyLinkService
 from orchestrator.services.text_mood import TextMoodService
 from orchestrator.settings import Settings
 from orchestrator.store.generation_jobs import GenerationJobRepository
@@ -36,6 +38,8 @@ MoodEventsDep = Annotated[MoodEventRepository, Depends(_from_state("events"))]
 PlaylistsDep = Annotated[PlaylistRepository, Depends(_from_state("playlists"))]
 JobsDep = Annotated[GenerationJobRepository, Depends(_from_state("jobs"))]
 MelodiesDep = Annotated[MelodyService, Depends(_from_state("melodies"))]
+SpotifyDep = Annotated[SpotifyLinkService, Depends(_from_state("spotify"))]
+RecommendationsDep = Annotated[RecommendationService, Depends(_from_state("recommendations"))]
 AccountsDep = Annotated[AccountService, Depends(_from_state("accounts"))]
 ReadinessDep = Annotated[ReadinessService, Depends(_from_state("readiness"))]
 

@@ -42,5 +42,6 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
         return JSONResponse(
             {"detail": f"{error.dependency} is unavailable: {error.reason}", "dependency": error.dependency},
             status_code=503,
-            headers={"Retry-After": str(retry_after_s)},
+            # A dependency that says how long to wait (Spotify's 429) is believed over our default.
+            headers={"Retry-After": str(getattr(error, "retry_after_s", None) or retry_after_s)},
         )

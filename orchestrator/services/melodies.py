@@ -18,7 +18,7 @@ from orchestrator.errors import DependencyUnavailableError, InvalidInputError
 from orchestrator.jobs.melody_pipeline import RESULT_FILES
 from orchestrator.jobs.queue import JobQueue
 from orchestrator.schemas import MelodyRequest
-from orchestrator.services.mood_mapping import EMOTION_VALENCE_AROUSAL
+from orchestrator.services.mood_specs import MoodResolver, ResolvedMood
 from orchestrator.store.generation_jobs import GenerationJobRepository
 from orchestrator.store.objects import ObjectStore
 from orchestrator.store.owned import Document
@@ -39,18 +39,9 @@ def resolve_instrument(instrument: int | str) -> int:
                                      "(0–127) or its name, e.g. 'Acoustic Grand Piano'") from None
 
 
-def resolve_parameters(request: MelodyRequest) -> dict[str, Any]:
+def resolve_parameters(request: MelodyRequest, mood: ResolvedMood) -> dict[str, Any]:
     """The full, stored recipe of a melody: everything needed to make the same one again."""
-    mood = request.mood
-    if mood.label is not None:
-        label = mood.label.strip().lower()
-        if label not in EMOTION_VALENCE_AROUSAL:
-            raise InvalidInputError(422, f"unknown mood label {mood.label!r}; known: "
-                                         f"{sorted(EMOTION_VALENCE_AROUSAL)}")
-        valence, arousal = EMOTION_VALENCE_AROUSAL[label]
-    else:
-        assert mood.valence is not None and mood.arousal is not None
-        label, valence, arousal = None, mood.valence, mood.arousal
+    label, valence, arousal = mood
     targets = melody_targets(valence, arousal)
     return {
         "mood": {"label": label, "valence": round(valence, 4), "arousal": round(arousal, 4)},
@@ -68,16 +59,19 @@ def resolve_parameters(request: MelodyRequest) -> dict[str, Any]:
 
 
 class MelodyService:
-    def __init__(self, jobs: GenerationJobRepository, queue: JobQueue, objects: ObjectStore) -> None:
+    def __init__(self, jobs: GenerationJobRepository, queue: JobQueue, objects: ObjectStore,
+                 moods: MoodResolver) -> None:
         self.jobs = jobs
         self.queue = queue
         self.objects = objects
+        self.moods = moods
 
     async def create(self, owner_id: str, request: MelodyRequest) -> Document:
+        parameters = resolve_parameters(request, await self.moods.resolve(request.mood, owner_id))
         now = datetime.now(UTC)
         document = await self.jobs.insert({
             "owner_id": owner_id, "kind": MELODY_KIND, "state": "queued", "stage": "queued", "progress": 0.0,
-            "attempts": 0, "retries": 0, "parameters": resolve_parameters(request), "result_keys": [],
+            "attempts": 0, "retries": 0, "parameters": parameters, "result_keys": [],
             "result": None, "error": None, "created_at": now, "updated_at": now,
         })
         job_id = str(document["_id"])
