@@ -263,3 +263,27 @@ def job_worker(run_dir: Path, env: dict[str, str]) -> ManagedProcess:
     return ManagedProcess("worker", argv, run_dir / "logs" / "worker.log", ready_file.exists,
                           env={**env, "MUSEAIKA_WORKER_READY_FILE": str(ready_file)}, cwd=REPO_ROOT,
                           ready_timeout_s=60, before_start=forget_ready_file)
+
+
+def spotify_standin(run_dir: Path, client_id: str, client_secret: str, redirect_uri: str,
+                    tracks_csv: Path | None = None, port: int | None = None, token_ttl_s: float | None = None,
+                    auto_approve_user: str | None = None,
+                    extra_args: list[str] | None = None) -> tuple[ManagedProcess, str]:
+    """The Spotify stand-in (standins.spotify: Accounts + Web API on one loopback port) for tests and the demo;
+    the base URL serves /authorize, /api/token and /v1/. The client secret goes through the environment,
+    not argv. tracks_csv None: the synthetic catalogue (= tests/fixtures/spotify_tracks_small.csv)."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "standins.spotify", "--host", "127.0.0.1", "--port", str(port),
+            "--client-id", client_id, "--redirect-uri", redirect_uri]
+    if tracks_csv is not None:
+        argv += ["--tracks-csv", str(tracks_csv)]
+    if token_ttl_s is not None:
+        argv += ["--token-ttl-s", str(token_ttl_s)]
+    if auto_approve_user is not None:
+        argv += ["--auto-approve-user", auto_approve_user]
+    argv += extra_args or []
+    process = ManagedProcess("spotify-standin", argv, run_dir / "logs" / "spotify-standin.log",
+                             lambda: http_ok(f"{url}/_control/health"),
+                             env={"SPOTIFY_STANDIN_CLIENT_SECRET": client_secret}, cwd=REPO_ROOT, ready_timeout_s=60)
+    return process, url

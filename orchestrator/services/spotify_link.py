@@ -104,8 +104,10 @@ class SpotifyLinkService:
         tokens = self._tokens(user)
 
         def fetch(sp: spotipy.Spotify) -> list[LibraryTrack]:
-            found = [LibraryTrack(**_track_fields(item["track"]), source="saved")
-                     for item in sp.current_user_saved_tracks(limit=LIBRARY_PAGE)["items"] if item.get("track")]
+            # Development-mode apps (Feb 2026) get `item` where the documentation still says `track`.
+            saved = [item.get("track") or item.get("item") for item in
+                     sp.current_user_saved_tracks(limit=LIBRARY_PAGE)["items"]]
+            found = [LibraryTrack(**_track_fields(track), source="saved") for track in saved if track]
             found += [LibraryTrack(**_track_fields(track), source="top")
                       for track in sp.current_user_top_tracks(limit=LIBRARY_PAGE)["items"]]
             return found

@@ -9,7 +9,7 @@
 | 403 (user not on the app's allow-list)| `SpotifyForbidden` → 403 saying so                               |
 
 spotipy's own retries are off (its default can sleep for as long as Spotify's Retry-After says,
-hours included); each call runs in a thread (spotipy is synchronous).
+hours included, and then reports every status as 429); each call runs in a thread (spotipy is synchronous).
 """
 
 from __future__ import annotations
@@ -68,8 +68,13 @@ class SpotifyGateway:
         self.max_wait_s = max_wait_s
 
     def _client(self, access_token: str) -> spotipy.Spotify:
-        return spotipy.Spotify(auth=access_token, prefix=self.api_url, requests_timeout=self.timeout_s,
-                               retries=0, status_retries=0, backoff_factor=0)
+        # status_forcelist: statuses urllib3 would retry and then report as "429 Max Retries", hiding the
+        # real status and Retry-After. An empty list means spotipy's defaults (429 and 5xx included), so
+        # it names a status no server sends.
+        client = spotipy.Spotify(auth=access_token, requests_timeout=self.timeout_s, retries=0, status_retries=0,
+                                 backoff_factor=0, status_forcelist=(599,))
+        client.prefix = self.api_url  # not a constructor argument in spotipy 2.26
+        return client
 
     async def _refresh(self, tokens: LinkedTokens, save: TokenSaver) -> None:
         fresh = await self.authorizer.refresh(tokens.refresh_token)
