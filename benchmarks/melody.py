@@ -24,7 +24,7 @@ import numpy as np
 
 from benchmarks.melody_metrics import MarkovChainMelodies, mean_overlap, overlap_scores, summarize_melodies
 from music.events import STEPS_PER_BAR, melody_notes
-from music.mood_targets import melody_targets
+from music.mood_targets import DEFAULT_TEMPERATURE, melody_targets
 from orchestrator.inference.model_archive import LoadedArchive, load_archive
 from training.melody_corpus import Tune, by_split, load_corpus
 
@@ -55,21 +55,21 @@ def generate(archive: LoadedArchive, requests: Sequence[Mapping[str, object]], b
     return melodies
 
 
-def windows(tunes: list[Tune], count: int, bars: int, rng: np.random.Generator) -> list[np.ndarray]:
+def sample_tunes(tunes: list[Tune], count: int, bars: int, rng: np.random.Generator) -> list[Tune]:
     long_enough = [t for t in tunes if len(t.events) >= bars * STEPS_PER_BAR]
     chosen = rng.choice(len(long_enough), size=min(count, len(long_enough)), replace=False)
-    return [long_enough[i].events[: bars * STEPS_PER_BAR] for i in chosen]
+    return [long_enough[i] for i in chosen]
 
 
-def quadrant_table(archive: LoadedArchive, per_quadrant: int) -> None:
-    print(f"\n## Mood obedience: {per_quadrant} melodies of 8 bars per quadrant (temperature 1.0)\n")
+def quadrant_table(archive: LoadedArchive, per_quadrant: int, temperature: float) -> None:
+    print(f"\n## Mood obedience: {per_quadrant} melodies of 8 bars per quadrant (temperature {temperature})\n")
     print("| quadrant | mode asked | in that mode (music21) | key check passed | notes/bar | pitch range "
           "| in-key | repeated bars | tempo | velocity |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, (valence, arousal) in QUADRANTS.items():
         targets = melody_targets(valence, arousal)
-        requests = [{"mode": targets.mode, "density": targets.density_quantile, "bars": 8, "temperature": 1.0,
-                     "seed": 1000 + i} for i in range(per_quadrant)]
+        requests = [{"mode": targets.mode, "density": targets.density_quantile, "bars": 8,
+                     "temperature": temperature, "seed": 1000 + i} for i in range(per_quadrant)]
         melodies = generate(archive, requests)
         answers, _ = archive.run([json.dumps(r).encode() for r in requests[:16]])
         passed = np.mean([a["key_check"]["passed"] for a in answers])
@@ -83,24 +83,29 @@ def quadrant_table(archive: LoadedArchive, per_quadrant: int) -> None:
     print("\ngoal: requested mode ≥ 90 % in every quadrant; notes/bar higher for +a than −a")
 
 
-def musicality(archive: LoadedArchive, tunes: list[Tune], count: int, seed: int) -> None:
+def musicality(archive: LoadedArchive, tunes: list[Tune], count: int, seed: int, split: str = "test",
+               temperature: float = 1.0) -> float:
     rng = np.random.default_rng(seed)
-    train, held_out = by_split(tunes, "train"), by_split(tunes, "test")
-    reference = windows(held_out, count, MGEVAL_BARS, rng)
-    training = windows(train, count, MGEVAL_BARS, rng)
-    # Condition like the held-out tunes: the same mix of modes and densities, so the comparison asks
-    # "does it sound like these tunes", not "does it match their major/minor ratio".
+    steps = MGEVAL_BARS * STEPS_PER_BAR
+    train, held_out = by_split(tunes, "train"), by_split(tunes, split)
+    held = sample_tunes(held_out, count, MGEVAL_BARS, rng)
+    reference = [t.events[:steps] for t in held]
+    training = [t.events[:steps] for t in sample_tunes(train, count, MGEVAL_BARS, rng)]
+    # Each generated melody is asked for the mode and density of one reference tune (its first
+    # MGEVAL_BARS bars), so the comparison asks "does it sound like these tunes", not "does it
+    # match their mix of modes and tempi".
     densities = np.array([t.notes_per_bar for t in train])
-    held = [t for t in held_out if len(t.events) >= MGEVAL_BARS * STEPS_PER_BAR][:count]
-    requests = [{"mode": t.mode, "density": float(np.mean(densities <= t.notes_per_bar)), "bars": MGEVAL_BARS,
-                 "temperature": 1.0, "seed": 5000 + i} for i, t in enumerate(held)]
+    requests = [{"mode": t.mode, "density": float(np.mean(densities <= np.count_nonzero(t.events[:steps] >= 0)
+                                                          / MGEVAL_BARS)),
+                 "bars": MGEVAL_BARS, "temperature": temperature, "seed": 5000 + i} for i, t in enumerate(held)]
     generated = generate(archive, requests)
     markov = MarkovChainMelodies([t.events for t in train]).sample(count, MGEVAL_BARS, seed)
     sets = {"held-out vs training tunes (ceiling)": training, "MelodyRNN (served)": generated,
             "first-order Markov chain (floor)": markov}
     scores = {name: overlap_scores(melodies, reference) for name, melodies in sets.items()}
     features = list(next(iter(scores.values())))
-    print(f"\n## MGEval overlap with {len(reference)} held-out {MGEVAL_BARS}-bar tunes (1 = indistinguishable)\n")
+    print(f"\n## MGEval overlap with {len(reference)} {split}-split {MGEVAL_BARS}-bar tunes, generated at temperature "
+          f"{temperature} (1 = indistinguishable)\n")
     print("| feature | " + " | ".join(sets) + " |")
     print("|---|" + "---|" * len(sets))
     for feature in features:
@@ -111,13 +116,14 @@ def musicality(archive: LoadedArchive, tunes: list[Tune], count: int, seed: int)
     served = means["MelodyRNN (served)"]
     print(f"\nMelodyRNN − ceiling = {served - ceiling:+.3f} (goal ≥ −0.03); "
           f"Markov floor − ceiling = {means['first-order Markov chain (floor)'] - ceiling:+.3f}")
+    return served - ceiling
 
 
 def speed(archive: LoadedArchive) -> None:
     print("\n## Speed (8 bars, 2 CPU cores, the handler's torch threads)\n")
     for batch in (1, 8, 32):
-        requests = [{"mode": "major" if i % 2 else "minor", "density": 0.5, "bars": 8, "temperature": 1.0,
-                     "seed": i} for i in range(batch)]
+        requests = [{"mode": "major" if i % 2 else "minor", "density": 0.5, "bars": 8,
+                     "temperature": DEFAULT_TEMPERATURE, "seed": i} for i in range(batch)]
         generate(archive, requests[:1])  # warm
         started = time.perf_counter()
         answers, _ = archive.run([json.dumps(r).encode() for r in requests])
@@ -162,13 +168,17 @@ def main() -> None:
     parser.add_argument("--mgeval", type=int, default=100)
     parser.add_argument("--e2e", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", default="test", choices=["validation", "test"],
+                        help="held-out tunes to compare with (tune settings on validation, report test)")
+    parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         archive = load_archive(args.archive, Path(work))
         archive.handle(None, archive.context)
         print(f"# {archive.name} {archive.version}")
-        quadrant_table(archive, args.per_quadrant)
-        musicality(archive, load_corpus(), args.mgeval, args.seed)
+        if args.per_quadrant:
+            quadrant_table(archive, args.per_quadrant, args.temperature)
+        musicality(archive, load_corpus(), args.mgeval, args.seed, args.split, args.temperature)
         speed(archive)
     if args.e2e:
         end_to_end(args.e2e)

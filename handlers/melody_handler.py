@@ -26,6 +26,7 @@ from music.conditioning import DensityScale, condition_vector
 from music.encoding import encoding_by_name
 from music.events import STEPS_PER_BAR
 from music.key_finding import Key, find_key, key_correlation
+from music.mood_targets import DEFAULT_TEMPERATURE
 from networks.melody_rnn import load_melody_rnn
 from networks.melody_sampler import SamplingRequest, sample_melodies
 
@@ -83,7 +84,7 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
             raise RequestError(422, "mode must be 'major' or 'minor'")
         density = body.get("density", 0.5)
         bars = body.get("bars", 8)
-        temperature = body.get("temperature", 1.0)
+        temperature = body.get("temperature", DEFAULT_TEMPERATURE)
         seed = body.get("seed", 0)
         if not isinstance(density, int | float) or isinstance(density, bool) or not 0.0 <= density <= 1.0:
             raise RequestError(422, "density must be a number in [0, 1] (a quantile of the training tunes)")

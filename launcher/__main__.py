@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--no-worker", action="store_true", help="do not start the generation-job worker")
     up.add_argument("--run-dir", type=Path, default=REPO_ROOT / "runtime" / "stack")
     up.add_argument("--torch-threads", type=int, default=None)
+    up.add_argument("--no-spotify-standin", action="store_true",
+                    help="don't start the local Spotify stand-in (it never starts when MUSEAIKA_SPOTIFY_CLIENT_ID "
+                         "names a real Spotify app)")
     args = parser.parse_args(argv)
     s3 = None
     if args.s3_endpoint:
@@ -49,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                         secure=os.environ.get("MUSEAIKA_S3_SECURE", "false").lower() in ("1", "true", "yes"),
                         region=os.environ.get("MUSEAIKA_S3_REGION", "us-east-1"))
     start_worker = not args.no_worker
+    spotify_standin = not args.no_spotify_standin and not os.environ.get("MUSEAIKA_SPOTIFY_CLIENT_ID")
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s launcher %(message)s")
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -57,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     config = StackConfig(run_dir=args.run_dir, backend=args.backend, orchestrator_port=args.port,
                          orchestrator_host=args.host, mongo_url=args.mongo_url, persistent_mongo=True,
                          torch_threads=args.torch_threads, redis_url=args.redis_url, s3=s3, s3_bucket=args.s3_bucket,
-                         start_worker=start_worker)
+                         start_worker=start_worker,
+                         spotify_standin=spotify_standin)
     try:
         with Stack(config) as stack:
             print(f"MuseAIka is up on {stack.orchestrator_url} (backend: {args.backend}; API docs at "
@@ -66,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             assert stack.s3 is not None
             print(f"  MongoDB {stack.mongo_url}; Redis {stack.redis_url}; S3 {stack.s3.url} (bucket {args.s3_bucket}); "
                   f"job worker {'running' if 'worker' in stack.processes else 'not started'}", flush=True)
+            if stack.spotify_url:
+                print(f"  Spotify stand-in {stack.spotify_url} (a local server speaking Spotify's API; set "
+                      "MUSEAIKA_SPOTIFY_CLIENT_ID for a real app)", flush=True)
             while all(p.running for p in stack.processes.values()):
                 time.sleep(1)
             dead = [name for name, p in stack.processes.items() if not p.running]

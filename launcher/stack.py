@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
 from launcher import services
-from launcher.process import ManagedProcess
+from launcher.process import ManagedProcess, free_port
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ class StackConfig:
     torchserve_template: Path = services.REPO_ROOT / "config" / "torchserve.properties"
     models: list[str] = field(default_factory=lambda: ["emotion", "sentiment"])  # the API's
     worker_models: list[str] = field(default_factory=lambda: ["melody"])  # the generation worker's
+    # Run the Spotify stand-in (standins/spotify) and point the orchestrator at it, unless extra_env
+    # names a real Spotify app (MUSEAIKA_SPOTIFY_CLIENT_ID).
+    spotify_standin: bool = False
     wait_until_ready: bool = True  # False: the orchestrator only has to answer /healthz
     torch_threads: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -49,6 +53,7 @@ class Stack:
         self.s3: services.S3Endpoint | None = config.s3
         self.torchserve: services.TorchServeAddresses | None = None
         self.orchestrator_url = ""
+        self.spotify_url: str | None = None
 
     def _launch(self, process: ManagedProcess) -> None:
         self.processes[process.name] = process
@@ -95,13 +100,25 @@ class Stack:
                 env["MUSEAIKA_TORCHSERVE_MANAGEMENT_URL"] = self.torchserve.management
             if config.start_worker:
                 self._launch(services.job_worker(config.run_dir, env))
+            orchestrator_port = config.orchestrator_port or free_port()
+            if config.spotify_standin and "MUSEAIKA_SPOTIFY_CLIENT_ID" not in config.extra_env:
+                env.update(self._start_spotify_standin(f"http://{config.orchestrator_host}:{orchestrator_port}"))
             orchestrator, self.orchestrator_url = services.orchestrator(
-                config.run_dir, env, config.orchestrator_port, config.orchestrator_host, config.wait_until_ready)
+                config.run_dir, env, orchestrator_port, config.orchestrator_host, config.wait_until_ready)
             self._launch(orchestrator)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _start_spotify_standin(self, orchestrator_url: str) -> dict[str, str]:
+        client_id, redirect_uri = "museaika-demo", f"{orchestrator_url}/v1/spotify/callback"
+        process, self.spotify_url = services.spotify_standin(self.config.run_dir, client_id, secrets.token_urlsafe(16),
+                                                             redirect_uri)
+        self._launch(process)
+        return {"MUSEAIKA_SPOTIFY_CLIENT_ID": client_id, "MUSEAIKA_SPOTIFY_REDIRECT_URI": redirect_uri,
+                "MUSEAIKA_SPOTIFY_ACCOUNTS_URL": self.spotify_url,
+                "MUSEAIKA_SPOTIFY_API_URL": f"{self.spotify_url}/v1/"}
 
     @property
     def served_models(self) -> list[str]:

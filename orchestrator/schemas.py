@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
+from music.mood_targets import DEFAULT_TEMPERATURE
+
 
 class Box(BaseModel):
     x: int
@@ -266,7 +268,8 @@ class MelodyRequest(BaseModel):
     tempo: float | None = Field(default=None, ge=20, le=300, description="Beats per minute; default from the mood")
     instrument: int | str = Field(default=0, description="General MIDI program 0–127, or its name "
                                   "(e.g. \"Acoustic Grand Piano\", \"Flute\")")
-    temperature: float = Field(default=1.0, gt=0, le=4, description="Sampling temperature")
+    temperature: float = Field(default=DEFAULT_TEMPERATURE, gt=0, le=4,
+                               description="Sampling temperature: lower is safer, higher more adventurous")
     seed: int | None = Field(default=None, ge=0, lt=2**63, description="Same seed and parameters, same melody")
 
 
