@@ -165,6 +165,10 @@ def test_a_journey_saved_to_spotify_and_a_long_playlist_in_chunks(api: httpx.Cli
     adds = [r for r in spotify.get("/_control/requests").json()["requests"]
             if r["method"] == "POST" and r["path"].endswith(f"/playlists/{long_one['id']}/items")]
     assert len(adds) == 2  # 100 + 50
+    unknown = api.post("/v1/playlists", headers=linked_user, json={"name": "Odd", "tracks": [
+        {"title": "Nope", "artist": "Nobody", "uri": "spotify:track:0000000000000000000000"}]}).json()
+    refused = api.post(f"/v1/playlists/{unknown['id']}/spotify", headers=linked_user)
+    assert refused.status_code == 422 and "non-existing ID" in refused.json()["detail"]
 
 
 def test_spotify_down_keeps_recommendations_and_unlink(api: httpx.Client, spotify: httpx.Client,

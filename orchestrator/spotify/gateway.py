@@ -7,6 +7,7 @@
 | 429 with a longer Retry-After, 5xx,   | `DependencyUnavailableError("spotify")` → 503 with Retry-After   |
 |   timeouts, connection errors         |                                                                  |
 | 403 (user not on the app's allow-list)| `SpotifyForbidden` → 403 saying so                               |
+| any other 4xx (e.g. an unknown track) | `SpotifyRefused` → 422 with Spotify's message                    |
 
 spotipy's own retries are off (its default can sleep for as long as Spotify's Retry-After says,
 hours included, and then reports every status as 429); each call runs in a thread (spotipy is synchronous).
@@ -42,6 +43,11 @@ class SpotifyForbidden(InvalidInputError):
     def __init__(self, message: str) -> None:
         super().__init__(403, "Spotify refused this account: while the app is in development mode only users "
                               f"on its allow-list may use it (Spotify said: {message})")
+
+
+class SpotifyRefused(InvalidInputError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(422, f"Spotify refused the request ({status}): {message}")
 
 
 class SpotifyRateLimited(DependencyUnavailableError):
@@ -106,12 +112,18 @@ class SpotifyGateway:
                         continue
                     raise SpotifyRateLimited(max(1, retry_after)) from error
                 if error.http_status == 403:
-                    raise SpotifyForbidden(str(error.msg)) from error
+                    raise SpotifyForbidden(_message(error)) from error
                 if error.http_status >= 500 or error.http_status < 0:
                     raise DependencyUnavailableError(DEPENDENCY, f"Spotify answered {error.http_status}") from error
-                raise
+                # Any other 4xx is about what we sent (e.g. a track id Spotify does not know).
+                raise SpotifyRefused(error.http_status, _message(error)) from error
             except OSError as error:  # requests' connection errors and timeouts
                 raise DependencyUnavailableError(DEPENDENCY, f"unreachable: {error.__class__.__name__}") from error
+
+
+def _message(error: SpotifyException) -> str:
+    """Spotify's own words, without the URL spotipy puts in front of them."""
+    return str(error.msg).rsplit(":\n", 1)[-1].strip()
 
 
 def _retry_after(error: SpotifyException) -> int:
