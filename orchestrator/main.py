@@ -101,7 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalog = TrackCatalog(store)
         with contextlib.suppress(DependencyUnavailableError):
             await catalog.ensure_indexes()
-        app.state.recommendations = RecommendationService(catalog, moods, app.state.spotify, playlists)
+        app.state.recommendations = RecommendationService(catalog, moods, app.state.spotify, playlists,
+                                                          settings.spotify_use_recommendations_endpoint)
         app.state.progress = progress
         app.state.readiness = ReadinessService(inference, store, settings.models, queue, objects)
         try:

@@ -28,7 +28,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, mongo_databa
     database = f"{mongo_database}_spotify"  # its own catalog
     config = StackConfig(run_dir=tmp_path_factory.mktemp("spotify"), mongo_url=mongo_url, mongo_database=database,
                          models=[], start_worker=False, spotify_standin=True,
-                         extra_env={"MUSEAIKA_SPOTIFY_MAX_WAIT_S": "2", "MUSEAIKA_RETRY_AFTER_S": "5"})
+                         extra_env={"MUSEAIKA_SPOTIFY_MAX_WAIT_S": "2", "MUSEAIKA_RETRY_AFTER_S": "5",
+                                    # Asked for, but the stand-in is a new app: the endpoint is closed (404).
+                                    "MUSEAIKA_SPOTIFY_USE_RECOMMENDATIONS_ENDPOINT": "true"})
     with Stack(config) as started:
         subprocess.run([sys.executable, "-m", "orchestrator.catalog.import_csv", str(CATALOG_CSV), "--mongo-url",
                         mongo_url, "--database", database], check=True, capture_output=True, timeout=120)
@@ -101,6 +103,8 @@ def test_recommendations_use_the_users_own_tracks(api: httpx.Client, linked_user
     library = answer["sources"]["library"]
     assert library["used"] is True and library["tracks"] > 0 and library["with_features"] > 0
     assert any(t["in_library"] for t in answer["tracks"])
+    closed = answer["sources"]["spotify_recommendations"]
+    assert closed["used"] is False and "(404)" in closed["reason"]  # never required: the catalog answered
     without = api.post("/v1/recommendations", headers=linked_user,
                        json={"mood": {"label": "happy"}, "include_library": False}).json()
     assert without["sources"]["library"]["used"] is False

@@ -4,8 +4,9 @@ Spotify's /recommendations and /audio-features are closed to new apps, so featur
 catalog (MongoDB, imported from a CSV with `python -m orchestrator.catalog.import_csv`). A linked
 user's saved and top tracks that the catalog knows are ranked too, and up to half of a list may come
 from them when they fit the mood as well as (within `LIBRARY_MARGIN` of) the catalog's best: people like
-hearing their own music, but never at the cost of the mood. When Spotify fails, the catalog still
-answers and `sources.library` says why the user's tracks are missing.
+hearing their own music, but never at the cost of the mood. With MUSEAIKA_SPOTIFY_USE_RECOMMENDATIONS_ENDPOINT
+(only for apps that still have Spotify's `/recommendations`), its suggestions that the catalog knows join
+the same pool. When Spotify fails, the catalog still answers and `sources` says what is missing and why.
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ def _mood_dict(mood: ResolvedMood) -> dict[str, Any]:
 
 class RecommendationService:
     def __init__(self, catalog: TrackCatalog, moods: MoodResolver, spotify: SpotifyLinkService,
-                 playlists: PlaylistRepository) -> None:
+                 playlists: PlaylistRepository, use_recommendations_endpoint: bool = False) -> None:
         self.catalog = catalog
         self.moods = moods
         self.spotify = spotify
         self.playlists = playlists
+        self.use_recommendations_endpoint = use_recommendations_endpoint
 
     async def _matrix(self) -> FeatureMatrix:
         matrix = await self.catalog.matrix()
@@ -70,14 +72,29 @@ class RecommendationService:
         ids = {track.track_id for track in library}
         return ids, {"used": True, "tracks": len(ids)}
 
+    async def _spotify_recommended(self, user: User | None, seeds: set[str],
+                                   targets: dict[str, float], limit: int) -> tuple[set[str], dict[str, Any]]:
+        """Spotify's own suggestions, when the setting asks for them and the app still has the endpoint."""
+        if not self.use_recommendations_endpoint or user is None or not seeds:
+            return set(), {"used": False, "reason": "not enabled" if not self.use_recommendations_endpoint
+                           else "needs a linked account with saved or top tracks"}
+        try:
+            found = await self.spotify.spotify_recommendations(user, sorted(seeds), targets, limit)
+        except (DependencyUnavailableError, InvalidInputError) as error:  # closed to new apps: 404 → 422
+            reason = error.reason if isinstance(error, InvalidInputError) else str(error)
+            return set(), {"used": False, "reason": reason}
+        return set(found), {"used": True, "tracks": len(found)}
+
     async def recommend(self, user: User | None, spec: MoodSpec, limit: int, include_library: bool) -> dict[str, Any]:
         mood = await self.moods.resolve(spec, str(user["_id"]) if user else None)
         targets = audio_targets(mood.valence, mood.arousal)
         matrix = await self._matrix()
         library_ids, library_source = await self._library_ids(user, include_library)
-        known = [i for i in library_ids if i in matrix.index]
+        suggested, suggested_source = await self._spotify_recommended(
+            user, library_ids, {k: v for k, v in targets.as_dict().items() if k != "mode"}, limit)
+        known = [i for i in library_ids | suggested if i in matrix.index]
         if library_source.get("used"):
-            library_source["with_features"] = len(known)
+            library_source["with_features"] = len([i for i in library_ids if i in matrix.index])
         catalog_picks = rank(targets, matrix, limit=limit, max_per_artist=MAX_PER_ARTIST)
         own_picks = rank(targets, matrix, limit=limit, max_per_artist=MAX_PER_ARTIST,
                          candidate_ids=known) if known else []
@@ -85,7 +102,8 @@ class RecommendationService:
         return {
             "mood": _mood_dict(mood), "targets": targets.as_dict(),
             "tracks": [{**t.as_dict(), "in_library": t.track_id in library_ids} for t in tracks],
-            "sources": {"catalog": {"tracks": len(matrix.ids)}, "library": library_source},
+            "sources": {"catalog": {"tracks": len(matrix.ids)}, "library": library_source,
+                        "spotify_recommendations": suggested_source},
         }
 
     async def create_journey(self, user: User, request: JourneyRequest) -> Document:

@@ -114,6 +114,20 @@ class SpotifyLinkService:
 
         return await gateway.call(tokens, self._saver(str(user["_id"])), fetch)
 
+    async def spotify_recommendations(self, user: User, seed_track_ids: list[str], targets: dict[str, float],
+                                      limit: int) -> list[str]:
+        """Track ids from Spotify's own `GET /recommendations`: only apps created before 2024-11-27 still
+        have it (new apps get 404), so callers treat any refusal as "not available"."""
+        _, gateway = self._configured()
+        tokens = self._tokens(user)
+        tunables = {f"target_{name}": value for name, value in targets.items()}
+
+        def fetch(sp: spotipy.Spotify) -> list[str]:
+            answer = sp.recommendations(seed_tracks=seed_track_ids[:5], limit=limit, **tunables)
+            return [str(track["id"]) for track in answer.get("tracks", [])]
+
+        return await gateway.call(tokens, self._saver(str(user["_id"])), fetch)
+
     async def save_playlist(self, user: User, name: str, description: str, uris: list[str]) -> tuple[str, str]:
         """Create a private playlist on the user's Spotify account (`POST /me/playlists`) and fill it in
         chunks of 100; (Spotify id, URL)."""
