@@ -71,3 +71,18 @@ def test_torchserve_exports_prometheus_metrics(torchserve_stack: Stack) -> None:
 def test_torchserve_health(torchserve_stack: Stack, path: str) -> None:
     assert torchserve_stack.torchserve is not None
     assert httpx.get(f"{torchserve_stack.torchserve.inference}{path}", timeout=10).json()["status"] == "Healthy"
+
+
+def test_a_melody_job_through_torchserve(torchserve_stack: Stack) -> None:
+    """The worker's other backend: the melody model served by TorchServe, called over HTTP."""
+    from tests.melody_client import new_user, request_melody, wait_for_job
+
+    with httpx.Client(base_url=torchserve_stack.orchestrator_url, timeout=60) as api:
+        user = new_user(api)
+        done = wait_for_job(api, user, request_melody(api, user, mood={"label": "fear"}, bars=4, seed=3)["id"])
+    assert done["state"] == "succeeded", done
+    assert done["result"]["model"]["name"] == "melody" and done["result"]["key"]["mode"] == "minor"
+    assert torchserve_stack.torchserve is not None
+    with httpx.Client(timeout=10) as client:
+        described = client.get(f"{torchserve_stack.torchserve.management}/models/melody").json()
+    assert any(w["status"] == "READY" for w in described[0]["workers"])
