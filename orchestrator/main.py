@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         queue = JobQueue(settings.redis_url, settings.job_heartbeat_s, settings.job_timeout_s, settings.job_retries)
         progress = ProgressEvents(settings.redis_url)
         moods = MoodResolver(events)
-        app.state.melodies = MelodyService(jobs, queue, objects, moods)
+        app.state.melodies = MelodyService(jobs, queue, objects, moods, settings.max_active_jobs_per_user)
         app.state.spotify = build_spotify(settings, users)
         catalog = TrackCatalog(store)
         with contextlib.suppress(DependencyUnavailableError):

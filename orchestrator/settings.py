@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     job_timeout_s: int = Field(default=300, ge=1)
     job_retries: int = Field(default=3, ge=1, description="attempts in all, the first included")
     job_sweep_interval_s: int = Field(default=2, ge=1)
+    max_active_jobs_per_user: int = Field(default=5, ge=1, description="queued + running; more is a 429")
 
     # Spotify (authorization code + PKCE; no client secret is needed or kept). Unset client id → the
     # Spotify endpoints answer 501 and recommendations come from the catalog alone.

@@ -21,7 +21,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, mongo_databa
     run_dir: Path = tmp_path_factory.mktemp("jobs")
     config = StackConfig(run_dir=run_dir, mongo_url=mongo_url, mongo_database=mongo_database, models=[],
                          extra_env={"MUSEAIKA_JOB_HEARTBEAT_S": "2", "MUSEAIKA_JOB_SWEEP_INTERVAL_S": "1",
-                                    "MUSEAIKA_JOB_RETRIES": "3", "MUSEAIKA_RETRY_AFTER_S": "7"})
+                                    "MUSEAIKA_JOB_RETRIES": "3", "MUSEAIKA_RETRY_AFTER_S": "7",
+                                    "MUSEAIKA_MAX_ACTIVE_JOBS_PER_USER": "3"})
     with Stack(config) as started:
         yield started
 
@@ -54,7 +55,10 @@ def test_queued_jobs_survive_a_redis_restart(stack: Stack, api: httpx.Client, us
     worker = stack.processes["worker"]
     worker.stop()
     try:
-        jobs = [request_melody(api, user, seed=seed) for seed in (21, 22)]
+        jobs = [request_melody(api, user, seed=seed) for seed in (21, 22, 23)]
+        # A user has at most 3 jobs in flight here (MUSEAIKA_MAX_ACTIVE_JOBS_PER_USER): the fourth waits.
+        busy = api.post("/v1/melodies", headers=user, json={"mood": {"label": "happy"}})
+        assert busy.status_code == 429 and "retry-after" in busy.headers and "queued" in busy.json()["detail"]
         stack.restart_service("redis")
     finally:
         worker.start()

@@ -14,7 +14,7 @@ from typing import Any
 import pretty_midi
 
 from music.mood_targets import melody_targets
-from orchestrator.errors import DependencyUnavailableError, InvalidInputError
+from orchestrator.errors import DependencyUnavailableError, InvalidInputError, TooManyAttemptsError
 from orchestrator.jobs.melody_pipeline import RESULT_FILES
 from orchestrator.jobs.queue import JobQueue
 from orchestrator.schemas import MelodyRequest
@@ -24,6 +24,7 @@ from orchestrator.store.objects import ObjectStore
 from orchestrator.store.owned import Document
 
 MELODY_KIND = "melody"
+RETRY_AFTER_BUSY_S = 5
 
 
 def resolve_instrument(instrument: int | str) -> int:
@@ -60,13 +61,18 @@ def resolve_parameters(request: MelodyRequest, mood: ResolvedMood) -> dict[str, 
 
 class MelodyService:
     def __init__(self, jobs: GenerationJobRepository, queue: JobQueue, objects: ObjectStore,
-                 moods: MoodResolver) -> None:
+                 moods: MoodResolver, max_active_per_user: int) -> None:
         self.jobs = jobs
         self.queue = queue
         self.objects = objects
         self.moods = moods
+        self.max_active_per_user = max_active_per_user
 
     async def create(self, owner_id: str, request: MelodyRequest) -> Document:
+        # One user cannot fill the queue: a few jobs in flight each, the next waits for one to finish.
+        if await self.jobs.count_active(owner_id) >= self.max_active_per_user:
+            raise TooManyAttemptsError(f"you already have {self.max_active_per_user} melodies queued or being made; "
+                                       "wait for one to finish", RETRY_AFTER_BUSY_S)
         parameters = resolve_parameters(request, await self.moods.resolve(request.mood, owner_id))
         now = datetime.now(UTC)
         document = await self.jobs.insert({

@@ -23,6 +23,11 @@ class GenerationJobRepository(OwnedCollection):
     def __init__(self, store: MongoStore) -> None:
         super().__init__(store, "generation_jobs", "generation job")
 
+    async def count_active(self, owner_id: str) -> int:
+        async with translate_errors():
+            return await self.collection.count_documents({"owner_id": owner_id,
+                                                          "state": {"$in": ["queued", "running"]}})
+
     async def by_id(self, job_id: str) -> Document:
         async with translate_errors():
             document = await self.collection.find_one({"_id": object_id_or_404(job_id, self.what)})
