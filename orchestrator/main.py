@@ -6,9 +6,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from orchestrator.api.errors import install_error_handlers
 from orchestrator.api.middleware import RequestLimitsAndMetrics
@@ -44,6 +46,8 @@ from orchestrator.store.users import UserRepository
 
 # Multipart framing on top of the image itself.
 UPLOAD_OVERHEAD_BYTES = 64 * 1024
+# The try-it page (plain HTML, JS modules and CSS; no build step), served at /try/.
+WEB_DIRECTORY = Path(__file__).resolve().parent / "web"
 
 
 def build_spotify(settings: Settings, users: UserRepository) -> SpotifyLinkService:
@@ -117,7 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="MuseAIka",
         version="0.1.0",
-        description="Turns how a person feels into music: a face photo and/or a sentence → emotions → mood.",
+        description="Turns how a person feels into music: a face photo and/or a sentence → emotions → mood.\n\n"
+                    "Try the whole flow in a browser at [/try/](/try/): mood from a photo and words, tracks, "
+                    "an account, a melody with live progress and the mood history, using only this API.",
         lifespan=lifespan,
     )
     install_error_handlers(app, settings.retry_after_s)
@@ -130,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(spotify.router)
     app.include_router(recommendations.router)
+    app.mount("/try", StaticFiles(directory=WEB_DIRECTORY, html=True), name="try")
 
     app.add_middleware(RequestLimitsAndMetrics, max_body_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES,
                        max_json_bytes=settings.max_json_bytes)

@@ -270,7 +270,8 @@ class MelodyRequest(BaseModel):
                                   "(e.g. \"Acoustic Grand Piano\", \"Flute\")")
     temperature: float = Field(default=DEFAULT_TEMPERATURE, gt=0, le=4,
                                description="Sampling temperature: lower is safer, higher more adventurous")
-    seed: int | None = Field(default=None, ge=0, lt=2**63, description="Same seed and parameters, same melody")
+    # Below 2^53 so JavaScript clients read it back exactly.
+    seed: int | None = Field(default=None, ge=0, lt=2**53, description="Same seed and parameters, same melody")
 
 
 # -- Spotify and recommendations --------------------------------------------------------------

@@ -55,7 +55,7 @@ def resolve_parameters(request: MelodyRequest, mood: ResolvedMood) -> dict[str, 
         "transpose": targets.transpose,
         "temperature": request.temperature,
         # Drawn here, stored with the job: a retried job makes the same melody.
-        "seed": request.seed if request.seed is not None else secrets.randbelow(2**63),
+        "seed": request.seed if request.seed is not None else secrets.randbelow(2**53),
     }
 
 
