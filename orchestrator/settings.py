@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     inference_backend: Literal["embedded", "torchserve"] = "embedded"
     torchserve_inference_url: str = "http://127.0.0.1:8080"
     torchserve_management_url: str = "http://127.0.0.1:8081"
+    # Several TorchServe hosts: per model, inference URLs to spread requests over (JSON, e.g.
+    # {"emotion": ["http://ts-a:8080", "http://ts-b:8080"]}); a model not named uses TORCHSERVE_INFERENCE_URL.
+    torchserve_endpoints: dict[str, list[str]] = {}
+    torchserve_cooldown_s: float = Field(default=5.0, gt=0, description="a failing host sits out this long")
     # TorchServe's keys (key_file.json) when token authorization is on, as in docker/.
     torchserve_inference_token: str | None = None
     torchserve_management_token: str | None = None

@@ -18,7 +18,8 @@ def create_backend(settings: Settings, models: list[str] | None = None,
     if settings.inference_backend == "torchserve":
         inner = TorchServeBackend(settings.torchserve_inference_url, settings.torchserve_management_url,
                                   settings.inference_timeout_s, settings.torchserve_inference_token,
-                                  settings.torchserve_management_token)
+                                  settings.torchserve_management_token, endpoints=settings.torchserve_endpoints,
+                                  cooldown_s=settings.torchserve_cooldown_s)
     else:
         inner = EmbeddedBackend(settings.model_store, settings.torchserve_config,
                                 work_dir or settings.embedded_work_dir, settings.models if models is None else models)

@@ -12,14 +12,20 @@ from typing import Any
 import aiohttp
 
 from orchestrator.inference.client import ModelStatus, ModelUnavailableError, error_for_status
+from orchestrator.inference.endpoints import EndpointPool
 
 
 class TorchServeBackend:
     name = "torchserve"
 
     def __init__(self, inference_url: str, management_url: str, timeout_s: float, inference_token: str | None = None,
-                 management_token: str | None = None, max_connections: int = 64) -> None:
+                 management_token: str | None = None, max_connections: int = 64,
+                 endpoints: dict[str, list[str]] | None = None, cooldown_s: float = 5.0) -> None:
+        """`endpoints`: per model, the inference URLs of several TorchServe hosts to spread requests over
+        (models not named use `inference_url` alone)."""
         self.inference_url = inference_url.rstrip("/")
+        self.pools = {model: EndpointPool(urls, cooldown_s) for model, urls in (endpoints or {}).items()}
+        self.default_pool = EndpointPool([self.inference_url], cooldown_s)
         self.management_url = management_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s, connect=2.0)
         self.max_connections = max_connections
@@ -38,18 +44,31 @@ class TorchServeBackend:
         return self._session
 
     async def predict(self, model: str, payload: bytes) -> dict[str, Any]:
-        url = f"{self.inference_url}/predictions/{model}"
-        try:
-            async with self.session.post(url, data=payload, headers=self.inference_headers) as response:
-                body = await response.read()
-                status = response.status
-        except (aiohttp.ClientConnectionError, TimeoutError) as error:
-            raise ModelUnavailableError(model, f"TorchServe unreachable: {error.__class__.__name__}") from error
-        answer = _json_or_text(body)
-        if status == 200 and isinstance(answer, dict):
-            return answer
-        reason = (answer.get("error") or answer.get("message")) if isinstance(answer, dict) else answer
-        raise error_for_status(model, status, str(reason))
+        pool = self.pools.get(model, self.default_pool)
+        failure: ModelUnavailableError | None = None
+        for base in pool.order():
+            try:
+                async with self.session.post(f"{base}/predictions/{model}", data=payload,
+                                             headers=self.inference_headers) as response:
+                    body = await response.read()
+                    status = response.status
+            except (aiohttp.ClientConnectionError, TimeoutError) as unreachable:
+                pool.failed(base)
+                failure = ModelUnavailableError(model, f"TorchServe unreachable: {unreachable.__class__.__name__}")
+                continue
+            answer = _json_or_text(body)
+            if status == 200 and isinstance(answer, dict):
+                pool.succeeded(base)
+                return answer
+            reason = (answer.get("error") or answer.get("message")) if isinstance(answer, dict) else answer
+            refusal = error_for_status(model, status, str(reason))
+            if isinstance(refusal, ModelUnavailableError) and status >= 500:
+                pool.failed(base)  # this host is in trouble; another may serve
+                failure = refusal
+                continue
+            raise refusal
+        assert failure is not None
+        raise failure
 
     async def status(self, model: str) -> ModelStatus:
         try:
