@@ -1,0 +1,3 @@
+from modelops.cli import app
+
+app(prog_name="python -m modelops")
