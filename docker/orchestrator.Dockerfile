@@ -1,19 +1,21 @@
-# The orchestrator (FastAPI) talking to TorchServe and MongoDB over the network:
+# The orchestrator API (FastAPI) in production: it calls TorchServe over HTTP, so no torch here.
 #   docker build -f docker/orchestrator.Dockerfile -t museaika-orchestrator .
-#   docker run -e MUSEAIKA_INFERENCE_BACKEND=torchserve -e MUSEAIKA_TORCHSERVE_INFERENCE_URL=http://torchserve:8080 \
-#              -e MUSEAIKA_TORCHSERVE_MANAGEMENT_URL=http://torchserve:8081 -e MUSEAIKA_MONGO_URL=mongodb://mongo:27017 ...
-# Not built in this repository's CI (no Docker engine there).
+# Run through compose.gpu.yml / compose.cpu.yml or docker/k8s/ (settings: docker/.env.example).
+# Not built in this repository's CI (no Docker engine there); tests/test_deployment_files.py checks the wiring.
 FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /srv
-COPY requirements/ requirements/
-RUN pip install --no-cache-dir -r requirements/runtime.txt \
-    && pip install --no-cache-dir --no-deps -r requirements/nodeps.txt
-COPY handlers/ handlers/
-COPY networks/ networks/
+COPY requirements/orchestrator.txt requirements/nodeps.txt requirements/
+# tinysoundfont with --no-deps: its only dependency (pyaudio) is for live playback.
+RUN pip install --no-cache-dir -r requirements/orchestrator.txt \
+    && grep -E '^tinysoundfont==' requirements/nodeps.txt | pip install --no-cache-dir --no-deps -r /dev/stdin
+COPY music/ music/
 COPY orchestrator/ orchestrator/
-COPY config/ config/
-COPY model_store/*.mar model_store/
-ENV PYTHONPATH=/srv MUSEAIKA_INFERENCE_BACKEND=torchserve
+RUN groupadd --system --gid 10001 museaika && useradd --system --uid 10001 --gid museaika --no-create-home museaika
+ENV PYTHONPATH=/srv MUSEAIKA_INFERENCE_BACKEND=torchserve MUSEAIKA_ENVIRONMENT=production
+USER 10001:10001
 EXPOSE 8000
-USER nobody
-CMD ["python", "-m", "uvicorn", "orchestrator.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000"]
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+CMD ["python", "-m", "uvicorn", "orchestrator.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
+     "--proxy-headers", "--forwarded-allow-ips", "*"]

@@ -201,25 +201,35 @@ def write_torchserve_config(template: Path, destination: Path, addresses: TorchS
 
 
 def torchserve(run_dir: Path, model_store: Path, template: Path, models: list[str],
-               torch_threads: int | None = None,
-               extra_env: dict[str, str] | None = None) -> tuple[ManagedProcess, TorchServeAddresses]:
+               torch_threads: int | None = None, extra_env: dict[str, str] | None = None,
+               token_auth: bool = False) -> tuple[ManagedProcess, TorchServeAddresses]:
+    """token_auth: keys on, as in production; TorchServe writes them to run_dir/key_file.json."""
     addresses = TorchServeAddresses(*(f"http://127.0.0.1:{free_port()}" for _ in range(3)))
     # Every listening port and worker socket gets its own number so several instances can coexist
     # (worker sockets are /tmp/.ts.sock.<initial_worker_port + n>).
     ports = {key: free_port() for key in ("grpc_inference_port", "grpc_management_port", "initial_worker_port",
                                            "initial_distribution_port")}
     write_torchserve_config(template, run_dir / "torchserve.properties", addresses,
-                            {**ports, "load_models": ",".join(f"{m}.mar" for m in models)})
+                            {**ports, "load_models": ",".join(f"{m}.mar" for m in models),
+                             "disable_token_authorization": "false" if token_auth else "true"})
 
     def ready() -> bool:
+        headers = {}
+        if token_auth:  # the management key, from the file TorchServe writes once it is up
+            key_file = run_dir / "key_file.json"
+            if not key_file.exists():
+                return False
+            headers["Authorization"] = f"Bearer {json.loads(key_file.read_text())['management']['key']}"
         for model in models:
-            with urllib.request.urlopen(f"{addresses.management}/models/{model}", timeout=2) as response:
+            request = urllib.request.Request(f"{addresses.management}/models/{model}", headers=headers)
+            with urllib.request.urlopen(request, timeout=2) as response:
                 description = json.loads(response.read())
             if not any(w.get("status") == "READY" for w in description[0].get("workers", [])):
                 return False
         return True
 
-    argv = [str(VENV_BIN / "torchserve"), "--start", "--foreground", "--ncs", "--disable-token-auth",
+    argv = [str(VENV_BIN / "torchserve"), "--start", "--foreground", "--ncs",
+            *([] if token_auth else ["--disable-token-auth"]),
             "--model-store", str(model_store), "--ts-config", str(run_dir / "torchserve.properties")]
     env = {
         "LOG_LOCATION": str(run_dir / "logs"),

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # TorchServe's keys (key_file.json) when token authorization is on, as in docker/.
     torchserve_inference_token: str | None = None
     torchserve_management_token: str | None = None
+    # Or TorchServe's key_file.json itself (shared read-only): read at start and again when a key is refused.
+    torchserve_key_file: Path | None = None
     model_store: Path = REPO_ROOT / "model_store"
     torchserve_config: Path = REPO_ROOT / "config" / "torchserve.properties"
     embedded_work_dir: Path = REPO_ROOT / "runtime" / "embedded"

@@ -19,7 +19,7 @@ def create_backend(settings: Settings, models: list[str] | None = None,
         inner = TorchServeBackend(settings.torchserve_inference_url, settings.torchserve_management_url,
                                   settings.inference_timeout_s, settings.torchserve_inference_token,
                                   settings.torchserve_management_token, endpoints=settings.torchserve_endpoints,
-                                  cooldown_s=settings.torchserve_cooldown_s)
+                                  cooldown_s=settings.torchserve_cooldown_s, key_file=settings.torchserve_key_file)
     else:
         inner = EmbeddedBackend(settings.model_store, settings.torchserve_config,
                                 work_dir or settings.embedded_work_dir, settings.models if models is None else models)

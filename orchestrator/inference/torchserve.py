@@ -7,6 +7,7 @@ stops TorchServe from forming full batches (encode/httpx#3215); aiohttp keeps th
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -20,9 +21,12 @@ class TorchServeBackend:
 
     def __init__(self, inference_url: str, management_url: str, timeout_s: float, inference_token: str | None = None,
                  management_token: str | None = None, max_connections: int = 64,
-                 endpoints: dict[str, list[str]] | None = None, cooldown_s: float = 5.0) -> None:
+                 endpoints: dict[str, list[str]] | None = None, cooldown_s: float = 5.0,
+                 key_file: Path | None = None) -> None:
         """`endpoints`: per model, the inference URLs of several TorchServe hosts to spread requests over
-        (models not named use `inference_url` alone)."""
+        (models not named use `inference_url` alone). `key_file`: TorchServe's key_file.json, whose keys
+        replace the tokens and are read again when TorchServe refuses them (it draws new keys at every start)."""
+        self.key_file = key_file
         self.inference_url = inference_url.rstrip("/")
         self.pools = {model: EndpointPool(urls, cooldown_s) for model, urls in (endpoints or {}).items()}
         self.default_pool = EndpointPool([self.inference_url], cooldown_s)
@@ -31,7 +35,21 @@ class TorchServeBackend:
         self.max_connections = max_connections
         self.inference_headers = _auth(inference_token, {"Content-Type": "application/octet-stream"})
         self.management_headers = _auth(management_token, {})
+        self._read_key_file()
         self._session: aiohttp.ClientSession | None = None
+
+    def _read_key_file(self) -> bool:
+        """Take the keys from TorchServe's key file; False when there is none or it is unreadable."""
+        if self.key_file is None:
+            return False
+        try:
+            keys = json.loads(self.key_file.read_text())
+            inference, management = keys["inference"]["key"], keys["management"]["key"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        self.inference_headers = _auth(inference, {"Content-Type": "application/octet-stream"})
+        self.management_headers = _auth(management, {})
+        return True
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(limit=self.max_connections)
@@ -43,7 +61,7 @@ class TorchServeBackend:
             raise RuntimeError("TorchServeBackend.start() was not called")
         return self._session
 
-    async def predict(self, model: str, payload: bytes) -> dict[str, Any]:
+    async def predict(self, model: str, payload: bytes, reread: bool = False) -> dict[str, Any]:
         pool = self.pools.get(model, self.default_pool)
         failure: ModelUnavailableError | None = None
         for base in pool.order():
@@ -61,6 +79,10 @@ class TorchServeBackend:
                 pool.succeeded(base)
                 return answer
             reason = (answer.get("error") or answer.get("message")) if isinstance(answer, dict) else answer
+            # TorchServe 0.12 refuses a stale key with 400 (not 401) "Token Authorization failed".
+            if status in (400, 401) and "Token Authorization" in str(reason) and not reread and self._read_key_file():
+                # It restarted with new keys: once more with them.
+                return await self.predict(model, payload, reread=True)
             refusal = error_for_status(model, status, str(reason))
             if isinstance(refusal, ModelUnavailableError) and status >= 500:
                 pool.failed(base)  # this host is in trouble; another may serve
@@ -70,11 +92,13 @@ class TorchServeBackend:
         assert failure is not None
         raise failure
 
-    async def status(self, model: str) -> ModelStatus:
+    async def status(self, model: str, reread: bool = False) -> ModelStatus:
         try:
             async with self.session.get(f"{self.management_url}/models/{model}",
                                         headers=self.management_headers) as response:
                 body = await response.read()
+                if response.status in (400, 401) and not reread and self._read_key_file():
+                    return await self.status(model, reread=True)  # new keys after a restart
                 if response.status != 200:
                     return ModelStatus(False, f"management API answered {response.status}")
         except (aiohttp.ClientConnectionError, TimeoutError) as error:
