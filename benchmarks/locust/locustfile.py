@@ -3,11 +3,11 @@ or by hand against a running stack:
 
     .venv/bin/locust -f benchmarks/locust/locustfile.py --host http://127.0.0.1:8000 --headless -u 8 -r 2 -t 60s
 
-`Listener`: signs up once, logs in, then (with think time) a face mood from a photo, a text mood, a fused mood,
-recommendations and the mood history. `Creator`: signs up once, logs in, then asks for a 2–4-bar melody,
-follows its job until done (polling `GET /v1/jobs/{id}`, or the WebSocket with MUSEAIKA_LOCUST_PROGRESS=ws)
-and downloads the OGG from its presigned URL. Every request is named by its endpoint (ids as `[id]`), so the
-statistics group per endpoint; `JOB melody` is the whole job, from the POST to its `done`.
+`Listener`: signs up once, logs in, then visits (think time between steps): a face mood from a photo, a text mood,
+the fused mood, recommendations for that mood and the mood history. `Creator`: signs up once, logs in, then
+asks for a 2–4-bar melody, follows its job until done (polling `GET /v1/jobs/{id}`, or the WebSocket with
+MUSEAIKA_LOCUST_PROGRESS=ws) and downloads the OGG from its presigned URL. Every request is named by its
+endpoint (ids as `[id]`), so the statistics group per endpoint; `JOB melody` is the whole job, POST to `done`.
 
 MUSEAIKA_LOCUST_SHAPE=burst turns on `BurstShape`: MUSEAIKA_LOCUST_BURST_BASE users (default 2), every
 MUSEAIKA_LOCUST_BURST_PERIOD_S seconds (default 30) a burst to MUSEAIKA_LOCUST_BURST_PEAK users (default 8)
@@ -34,7 +34,7 @@ PHOTO = (REPO_ROOT / "tests" / "fixtures" / "astronaut.jpg").read_bytes()
 PASSWORD = "correct horse 42"
 SENTENCES = ["I finally got the job, I am so happy!", "What a wonderful day", "I miss them so much.",
              "This traffic makes me furious.", "I am a bit nervous about tomorrow.", "Calm evening, tea and a book."]
-MOOD_LABELS = ["happy", "sad", "angry", "calm", "excited", "tired"]
+MOOD_LABELS = ["happy", "sad", "angry", "fear", "neutral", "surprise", "joy", "love"]
 JOB_TIMEOUT_S = float(os.environ.get("MUSEAIKA_LOCUST_JOB_TIMEOUT_S", "120"))
 POLL_INTERVAL_S = 0.25
 PROGRESS = os.environ.get("MUSEAIKA_LOCUST_PROGRESS", "poll")  # poll | ws
@@ -74,11 +74,26 @@ class Account(HttpUser):  # type: ignore[misc]
 
 
 class Listener(Account):
-    """Moods from a photo and a sentence, songs for the mood, the history (the try page's main flow)."""
+    """The try page's main flow, one visit per task: a photo, a sentence, both fused, songs for that mood, the
+    history, with think time between the steps."""
 
     weight = 3
 
-    @task(2)
+    @task
+    def visit(self) -> None:
+        self.face_mood()
+        self.think()
+        self.text_mood()
+        self.think()
+        event_id = self.fused_mood()
+        self.think()
+        self.recommendations(event_id)
+        self.think()
+        self.history()
+
+    def think(self) -> None:
+        self.wait()  # type: ignore[no-untyped-call]
+
     def face_mood(self) -> None:
         with self.client.post("/v1/moods/face", files={"image": ("astronaut.jpg", PHOTO, "image/jpeg")},
                               headers=self.headers, name="/v1/moods/face", catch_response=True) as response:
@@ -86,29 +101,26 @@ class Listener(Account):
             if body is not None and not body["faces"]:
                 response.failure("no face found in astronaut.jpg")
 
-    @task(3)
     def text_mood(self) -> None:
         with self.client.post("/v1/moods/text", json={"text": random.choice(SENTENCES), "language": "en"},
                               headers=self.headers, name="/v1/moods/text", catch_response=True) as response:
             self.expect(response)
 
-    @task(2)
-    def fused_mood(self) -> None:
+    def fused_mood(self) -> str | None:
         with self.client.post("/v1/moods", files={"image": ("astronaut.jpg", PHOTO, "image/jpeg")},
                               data={"text": random.choice(SENTENCES), "language": "en"}, headers=self.headers,
                               name="/v1/moods", catch_response=True) as response:
-            self.expect(response)
+            body = self.expect(response)
+        return str(body["event_id"]) if body is not None and body.get("mood") else None
 
-    @task(2)
-    def recommendations(self) -> None:
-        body = {"mood": {"label": random.choice(MOOD_LABELS)}, "limit": 10}
-        with self.client.post("/v1/recommendations", json=body, headers=self.headers, name="/v1/recommendations",
-                              catch_response=True) as response:
+    def recommendations(self, event_id: str | None) -> None:
+        mood = {"mood_event_id": event_id} if event_id and self.headers else {"label": random.choice(MOOD_LABELS)}
+        with self.client.post("/v1/recommendations", json={"mood": mood, "limit": 10}, headers=self.headers,
+                              name="/v1/recommendations", catch_response=True) as response:
             answer = self.expect(response)
             if answer is not None and not answer["tracks"]:
                 response.failure("no tracks (is the catalog imported?)")
 
-    @task(1)
     def history(self) -> None:
         with self.client.get("/v1/moods/history?limit=20", headers=self.headers, name="/v1/moods/history",
                              catch_response=True) as response:
@@ -158,7 +170,7 @@ class Creator(Account):
         """The job's progress over `WS /v1/jobs/{id}/events`, timed as one request; the last event's job."""
         from websockets.sync.client import connect
 
-        url = self.host.replace("http://", "ws://") + f"/v1/jobs/{job_id}/events"
+        url = str(self.host).replace("http://", "ws://") + f"/v1/jobs/{job_id}/events"
         started, last, error = time.perf_counter(), None, None
         try:
             with connect(url, additional_headers=self.headers, open_timeout=10, close_timeout=5) as socket:
@@ -190,8 +202,9 @@ class BurstShape(LoadTestShape):  # type: ignore[misc]
     period_s = float(os.environ.get("MUSEAIKA_LOCUST_BURST_PERIOD_S", "30"))
 
     def tick(self) -> tuple[int, float] | None:
-        run_time: float = self.get_run_time()
-        limit = self.runner.environment.parsed_options.run_time if self.runner.environment.parsed_options else None
+        run_time: float = self.get_run_time()  # type: ignore[no-untyped-call]
+        options = self.runner.environment.parsed_options if self.runner is not None else None
+        limit = options.run_time if options is not None else None
         if limit and run_time >= limit:
             return None
         in_burst = run_time % self.period_s >= self.period_s * 2 / 3
