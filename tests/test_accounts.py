@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,29 +14,13 @@ from pymongo import MongoClient
 from launcher.stack import Stack
 from orchestrator.settings import DEVELOPMENT_SECRET, Settings, check_production_safety
 from tests import images
-
-PASSWORD = "correct horse 42"
+from tests.api_client import PASSWORD, bearer, new_email, sign_up_and_login
 
 
 @pytest.fixture(scope="module")
 def api(embedded_stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=embedded_stack.orchestrator_url, timeout=60) as client:
         yield client
-
-
-def new_email() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def sign_up_and_login(api: httpx.Client, email: str | None = None) -> tuple[str, dict[str, Any]]:
-    email = email or new_email()
-    assert api.post("/v1/users", json={"email": email, "password": PASSWORD}).status_code == 201
-    tokens = api.post("/v1/auth/token", data={"username": email, "password": PASSWORD}).json()
-    return email, tokens
-
-
-def bearer(tokens: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def test_sign_up_login_me_and_refresh_rotation(api: httpx.Client) -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from launcher.stack import Stack, StackConfig
-from tests.melody_client import new_user, request_melody, wait_for_job
+from tests.api_client import new_user, request_melody, wait_for_job
 
 
 @pytest.fixture(scope="module")

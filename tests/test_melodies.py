@@ -19,7 +19,7 @@ from websockets.sync.client import connect
 from launcher.stack import Stack
 from music.key_finding import find_key
 from orchestrator.jobs.melody_pipeline import PITCH_CLASS_NAMES
-from tests.melody_client import job_events, new_user, request_melody, token_of, wait_for_job
+from tests.api_client import job_events, new_user, request_melody, token_of, wait_for_job
 
 
 @pytest.fixture(scope="module")

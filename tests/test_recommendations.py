@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from launcher.stack import Stack
-from tests.melody_client import new_user
+from tests.api_client import new_user
 
 CATALOG_CSV = Path(__file__).parent / "fixtures" / "spotify_tracks_small.csv"
 

@@ -17,7 +17,7 @@ import pytest
 from pymongo import MongoClient
 
 from launcher.stack import Stack, StackConfig
-from tests.melody_client import new_user
+from tests.api_client import new_user
 
 CATALOG_CSV = Path(__file__).parent / "fixtures" / "spotify_tracks_small.csv"
 SPOTIFY_USER = "museaika-ada"

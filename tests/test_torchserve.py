@@ -75,7 +75,7 @@ def test_torchserve_health(torchserve_stack: Stack, path: str) -> None:
 
 def test_a_melody_job_through_torchserve(torchserve_stack: Stack) -> None:
     """The worker's other backend: the melody model served by TorchServe, called over HTTP."""
-    from tests.melody_client import new_user, request_melody, wait_for_job
+    from tests.api_client import new_user, request_melody, wait_for_job
 
     with httpx.Client(base_url=torchserve_stack.orchestrator_url, timeout=60) as api:
         user = new_user(api)

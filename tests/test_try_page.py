@@ -33,6 +33,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from launcher import services
 from launcher.stack import Stack, StackConfig
+from tests.api_client import PASSWORD
 from tests.images import ASTRONAUT
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,6 @@ CATALOG_CSV = Path(__file__).parent / "fixtures" / "spotify_tracks_small.csv"
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 SENTENCE = "What a wonderful day, I finally got the job!"
-PASSWORD = "correct horse 42"
 WINDOW_WIDTH = 1280
 
 pytestmark = pytest.mark.skipif(

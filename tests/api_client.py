@@ -1,4 +1,4 @@
-"""A user of the melody API, for tests: sign up, ask for melodies, follow their jobs."""
+"""A client of the API, for tests: accounts, melody requests and their jobs."""
 
 from __future__ import annotations
 
@@ -13,12 +13,24 @@ from websockets.sync.client import connect
 PASSWORD = "correct horse 42"
 
 
+def new_email() -> str:
+    return f"user-{uuid.uuid4().hex[:10]}@example.com"
+
+
+def sign_up_and_login(api: httpx.Client, email: str | None = None) -> tuple[str, dict[str, Any]]:
+    email = email or new_email()
+    assert api.post("/v1/users", json={"email": email, "password": PASSWORD}).status_code == 201
+    tokens: dict[str, Any] = api.post("/v1/auth/token", data={"username": email, "password": PASSWORD}).json()
+    return email, tokens
+
+
+def bearer(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
 def new_user(api: httpx.Client) -> dict[str, str]:
     """Bearer headers of a fresh account."""
-    email = f"melody-{uuid.uuid4().hex[:10]}@example.com"
-    assert api.post("/v1/users", json={"email": email, "password": PASSWORD}).status_code == 201
-    token = api.post("/v1/auth/token", data={"username": email, "password": PASSWORD}).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(sign_up_and_login(api)[1])
 
 
 def token_of(headers: dict[str, str]) -> str:
