@@ -98,33 +98,33 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
             raise RequestError(422, "seed must be a non-negative 64-bit integer")
         return MelodyRequest(mode, float(density), bars, float(temperature), seed)
 
-    def _condition(self, request: MelodyRequest) -> np.ndarray | None:
-        if self.density_scale is None:  # an unconditioned model (e.g. an imported Magenta bundle)
-            return None
-        return condition_vector(request.mode, self.density_scale.notes_per_bar_at(request.density),
-                                self.density_scale)
-
-    def _target_density(self, request: MelodyRequest) -> float | None:
-        return self.density_scale.notes_per_bar_at(request.density) if self.density_scale else None
+    def _cues(self, request: MelodyRequest) -> tuple[float | None, np.ndarray | None]:
+        """(target notes per bar, condition vector); both None for an unconditioned model (e.g. an
+        imported Magenta bundle)."""
+        if self.density_scale is None:
+            return None, None
+        target = self.density_scale.notes_per_bar_at(request.density)
+        return target, condition_vector(request.mode, target, self.density_scale)
 
     def inference(self, batch: list[MelodyRequest]) -> list[GeneratedMelody]:
         candidates, max_rounds = int(self.settings["candidates"]), int(self.settings["max_rounds"])
         primer = np.array([int(self.settings["primer_pitch"])], dtype=np.int16)
         results: dict[int, GeneratedMelody] = {}
         fallback: dict[int, tuple[float, np.ndarray]] = {}
+        cues = [self._cues(request) for request in batch]
         pending = list(range(len(batch)))
         for round_index in range(max_rounds):
             if not pending:
                 break
             sampling = [
                 SamplingRequest(primer, batch[i].bars * STEPS_PER_BAR, batch[i].temperature,
-                                np.random.default_rng([batch[i].seed, round_index, c]), self._condition(batch[i]))
+                                np.random.default_rng([batch[i].seed, round_index, c]), cues[i][1])
                 for i in pending for c in range(candidates)
             ]
             melodies = sample_melodies(self.model, self.encoding, sampling)
             still_pending = []
             for slot, index in enumerate(pending):
-                request, target = batch[index], self._target_density(batch[index])
+                request, target = batch[index], cues[index][0]
                 group = melodies[slot * candidates : (slot + 1) * candidates]
                 passing = [(m, k) for m in group if (k := find_key(m)) is not None
                            and k.mode == request.mode and k.tonic == TONIC]
@@ -142,7 +142,7 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
         for index in pending:
             events = fallback[index][1]
             results[index] = GeneratedMelody(batch[index], events, find_key(events), False, max_rounds,
-                                             self._target_density(batch[index]))
+                                             cues[index][0])
         return [results[i] for i in range(len(batch))]
 
     def postprocess_one(self, output: GeneratedMelody) -> dict[str, Any]:

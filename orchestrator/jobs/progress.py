@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from orchestrator.jobs.queue import redis_client, translate_redis_errors
 
 TERMINAL_STAGES = frozenset({"done", "failed"})
+SUBSCRIBED = {"stage": "subscribed"}  # the first item `subscribe` yields, once the subscription is live
 
 
 def channel_for(job_id: str) -> str:
@@ -30,13 +31,12 @@ class ProgressEvents:
             await self.redis.publish(channel_for(job_id), json.dumps(event, default=str))
 
     async def subscribe(self, job_id: str) -> AsyncIterator[dict[str, Any]]:
-        """Yield events as they are published; the subscription is live when the first `__anext__`
-        has returned the `subscribed` marker (see `SubscribedMarker`)."""
+        """`SUBSCRIBED` first, once the subscription is live; then every event as it is published."""
         async with translate_redis_errors():
             pubsub = self.redis.pubsub()
             await pubsub.subscribe(channel_for(job_id))
         try:
-            yield {"stage": "subscribed"}
+            yield SUBSCRIBED
             async for message in pubsub.listen():
                 if message.get("type") != "message":
                     continue

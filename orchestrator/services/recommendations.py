@@ -67,8 +67,7 @@ class RecommendationService:
         try:
             library = await self.spotify.library(user)
         except (DependencyUnavailableError, InvalidInputError) as error:  # the catalog still answers
-            reason = error.reason if isinstance(error, InvalidInputError) else str(error)
-            return set(), {"used": False, "reason": reason}
+            return set(), _not_used(error)
         ids = {track.track_id for track in library}
         return ids, {"used": True, "tracks": len(ids)}
 
@@ -81,8 +80,7 @@ class RecommendationService:
         try:
             found = await self.spotify.spotify_recommendations(user, sorted(seeds), targets, limit)
         except (DependencyUnavailableError, InvalidInputError) as error:  # closed to new apps: 404 → 422
-            reason = error.reason if isinstance(error, InvalidInputError) else str(error)
-            return set(), {"used": False, "reason": reason}
+            return set(), _not_used(error)
         return set(found), {"used": True, "tracks": len(found)}
 
     async def recommend(self, user: User | None, spec: MoodSpec, limit: int, include_library: bool) -> dict[str, Any]:
@@ -159,6 +157,11 @@ class RecommendationService:
             raise
         return await self.playlists.update(owner, playlist_id, {"spotify_id": spotify_id, "spotify_url": url,
                                                                 "updated_at": datetime.now(UTC)})
+
+
+def _not_used(error: DependencyUnavailableError | InvalidInputError) -> dict[str, Any]:
+    """A Spotify source that failed, as `sources` reports it: the catalog answers without it."""
+    return {"used": False, "reason": error.reason if isinstance(error, InvalidInputError) else str(error)}
 
 
 def _position(mood: ResolvedMood) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import spotipy
 
 from orchestrator.errors import InvalidInputError
-from orchestrator.spotify.gateway import LinkedTokens, SpotifyGateway
+from orchestrator.spotify.gateway import LinkedTokens, SpotifyGateway, TokenSaver
 from orchestrator.spotify.oauth import SpotifyAuthorizer, TokenInfo
 from orchestrator.spotify.token_vault import TokenVault
 from orchestrator.store.users import UserRepository
@@ -81,7 +81,7 @@ class SpotifyLinkService:
         return {"access_token": self.vault.seal(info.access_token),
                 "refresh_token": self.vault.seal(info.refresh_token), "expires_at": info.expires_at}
 
-    def _saver(self, user_id: str) -> Any:
+    def _saver(self, user_id: str) -> TokenSaver:
         async def save(info: TokenInfo) -> None:
             await self.users.update(user_id, {f"spotify.{k}": v for k, v in self._sealed(info).items()})
         return save

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from orchestrator.api.deps import CurrentUserDep, JobsDep, MelodiesDep
 from orchestrator.errors import DependencyUnavailableError, NotFoundError, UnauthorizedError
-from orchestrator.jobs.progress import TERMINAL_STAGES
+from orchestrator.jobs.progress import SUBSCRIBED, TERMINAL_STAGES
 from orchestrator.schemas import ErrorOut, GenerationJobOut, GenerationJobPage
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -76,7 +76,7 @@ async def job_events(websocket: WebSocket, job_id: str, access_token: str | None
 
     async def pump() -> None:
         async for event in state.progress.subscribe(job_id):
-            if event.get("stage") == "subscribed":
+            if event is SUBSCRIBED:
                 subscribed.set()
             else:
                 await events.put(event)
