@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,14 +46,24 @@ def music21_mode(events: np.ndarray) -> str | None:
     return str(melody.analyze("key").mode)
 
 
-def generate(archive: LoadedArchive, requests: Sequence[Mapping[str, object]], batch: int = 16) -> list[np.ndarray]:
-    melodies = []
+def answer_all(archive: LoadedArchive, requests: Sequence[Mapping[str, object]],
+               batch: int = 16) -> list[dict[str, Any]]:
+    """The handler's answers, in batches as TorchServe would form them."""
+    answers: list[dict[str, Any]] = []
     for start in range(0, len(requests), batch):
-        answers, statuses = archive.run([json.dumps(r).encode() for r in requests[start:start + batch]])
+        found, statuses = archive.run([json.dumps(r).encode() for r in requests[start:start + batch]])
         if statuses:
             raise RuntimeError(f"the handler refused requests: {statuses}")
-        melodies += [np.array(a["events"], dtype=np.int16) for a in answers]
-    return melodies
+        answers += found
+    return answers
+
+
+def events_of(answers: list[dict[str, Any]]) -> list[np.ndarray]:
+    return [np.array(a["events"], dtype=np.int16) for a in answers]
+
+
+def generate(archive: LoadedArchive, requests: Sequence[Mapping[str, object]]) -> list[np.ndarray]:
+    return events_of(answer_all(archive, requests))
 
 
 def sample_tunes(tunes: list[Tune], count: int, bars: int, rng: np.random.Generator) -> list[Tune]:
@@ -70,8 +81,8 @@ def quadrant_table(archive: LoadedArchive, per_quadrant: int, temperature: float
         targets = melody_targets(valence, arousal)
         requests = [{"mode": targets.mode, "density": targets.density_quantile, "bars": 8,
                      "temperature": temperature, "seed": 1000 + i} for i in range(per_quadrant)]
-        melodies = generate(archive, requests)
-        answers, _ = archive.run([json.dumps(r).encode() for r in requests[:16]])
+        answers = answer_all(archive, requests)
+        melodies = events_of(answers)
         passed = np.mean([a["key_check"]["passed"] for a in answers])
         modes = [music21_mode(m) for m in melodies]
         summary = summarize_melodies(melodies)
