@@ -2,10 +2,12 @@
 (several face sizes and framings) go through the full emotion pipeline (MTCNN → crop → classifier);
 the same faces' original crops go straight to the classifier.
 
-    python -m benchmarks detector_crop [--per-class 50] [--archive model_store/emotion.mar]
+    python -m benchmarks detector_crop [--per-class 50]
+        [--archives model_store/emotion.mar model_store/emotion-2.0.0.mar]
 
-Prints, per framing: face-found rate, pipeline accuracy on found faces, crop-only accuracy on the same
-faces, and the gap. Goal (issue 11): found >= 98 %, pipeline within 3 points of crop-only.
+Prints, per archive (version 1: fer's model and crop; version 2: ours, landmark-aligned, second look) and
+framing: face-found rate, pipeline accuracy on found faces, crop-only accuracy on the same faces, and the
+gap. Goal (issue 11): found >= 98 %, pipeline within 3 points of crop-only.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from benchmarks.boxes import iou
 from networks.mini_xception import EMOTION_LABELS
-from orchestrator.inference.model_archive import load_archive
-from training.evaluate_face_model import DEFAULT_DATASET, load_face
+from orchestrator.inference.model_archive import LoadedArchive, load_archive
+from training.fer2013 import DEFAULT_DATASET, read_gray
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,45 +64,67 @@ def frame(path: Path, framing: Framing, rng: random.Random) -> tuple[bytes, tupl
     return buffer.getvalue(), (x, y, framing.face_px, framing.face_px)
 
 
+def crop_only_inputs(paths: list[Path], size: int) -> np.ndarray:
+    """The original 48×48 crops at the classifier's input size, in [-1, 1] (as the handler scales)."""
+    grays = [read_gray(p) for p in paths]
+    faces = np.stack([g if g.shape == (size, size) else cv2.resize(g, (size, size)) for g in grays])
+    return (faces.astype(np.float32) / 255.0 - 0.5) * 2.0
+
+
+def run_archive(archive: LoadedArchive, faces: list[tuple[Path, int]], seed: int) -> None:
+    service = archive.module._service
+    labels = np.array([label for _, label in faces])
+    crop_predictions = service.classify(crop_only_inputs([p for p, _ in faces],
+                                                         service.classifier.input_size)).argmax(1)
+    print(f"\n== {archive.name} {archive.version} ({type(service.classifier).__name__}): crop-only accuracy "
+          f"{np.mean(crop_predictions == labels):.3f} on all {len(faces)} faces ==")
+    print(f"{'framing':26} {'found':>7} {'pipeline':>9} {'crop-only':>10} {'gap':>7}")
+    rng = random.Random(seed)
+    totals = [0, 0, 0, 0]  # faces, found, pipeline right, crop right
+    for framing in FRAMINGS:
+        found, pipeline_right, crop_right = 0, 0, 0
+        for start in range(0, len(faces), 8):
+            chunk = faces[start:start + 8]
+            framed = [frame(p, framing, rng) for p, _ in chunk]
+            answers, _ = archive.run([jpeg for jpeg, _ in framed])
+            for offset, ((_, truth), (_, box), answer) in enumerate(zip(chunk, framed, answers, strict=True)):
+                matches = [f for f in answer["faces"] if iou(box, (f["box"]["x"], f["box"]["y"],
+                                                                    f["box"]["width"], f["box"]["height"])) >= 0.3]
+                if not matches:
+                    continue
+                found += 1
+                best = max(matches, key=lambda f: f["detection_score"])
+                pipeline_right += EMOTION_LABELS.index(best["top_emotion"]) == truth
+                crop_right += crop_predictions[start + offset] == truth
+        for i, value in enumerate((len(faces), found, pipeline_right, crop_right)):
+            totals[i] += value
+        report_row(framing.name, len(faces), found, pipeline_right, crop_right)
+    report_row("all framings", *totals)
+
+
+def report_row(name: str, faces: int, found: int, pipeline_right: int, crop_right: int) -> None:
+    pipeline_acc = pipeline_right / found if found else 0.0
+    crop_acc = crop_right / found if found else 0.0
+    gap = (pipeline_acc - crop_acc) * 100
+    print(f"{name:26} {found / faces:7.1%} {pipeline_acc:9.3f} {crop_acc:10.3f} {gap:+6.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--archive", type=Path, default=REPO_ROOT / "model_store" / "emotion.mar")
+    parser.add_argument("--archives", type=Path, nargs="+",
+                        default=[REPO_ROOT / "model_store" / name for name in ("emotion.mar", "emotion-2.0.0.mar")])
     parser.add_argument("--per-class", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
     faces = sample_faces(args.dataset, args.per_class, args.seed)
+    print(f"{len(faces)} FER2013 validation faces ({args.per_class} per class), pasted at {len(FRAMINGS)} framings")
     with tempfile.TemporaryDirectory() as work:
-        archive = load_archive(args.archive, Path(work))
-        archive.handle(None, archive.context)
-        service = archive.module._service
-        crops = np.stack([load_face(p) for p, _ in faces])
-        crop_predictions = service.classify(crops).argmax(1)
-        labels = np.array([label for _, label in faces])
-        print(f"{archive.name} {archive.version}: {len(faces)} FER2013 validation faces "
-              f"({args.per_class} per class); crop-only accuracy {np.mean(crop_predictions == labels):.3f}\n")
-        print(f"{'framing':26} {'found':>7} {'pipeline':>9} {'crop-only':>10} {'gap':>7}")
-        rng = random.Random(args.seed)
-        for framing in FRAMINGS:
-            found, pipeline_right, crop_right = 0, 0, 0
-            for start in range(0, len(faces), 8):
-                chunk = faces[start:start + 8]
-                framed = [frame(p, framing, rng) for p, _ in chunk]
-                answers, _ = archive.run([jpeg for jpeg, _ in framed])
-                for offset, ((_, truth), (_, box), answer) in enumerate(zip(chunk, framed, answers, strict=True)):
-                    matches = [f for f in answer["faces"] if iou(box, (f["box"]["x"], f["box"]["y"],
-                                                                        f["box"]["width"], f["box"]["height"])) >= 0.3]
-                    if not matches:
-                        continue
-                    found += 1
-                    best = max(matches, key=lambda f: f["detection_score"])
-                    pipeline_right += EMOTION_LABELS.index(best["top_emotion"]) == truth
-                    crop_right += crop_predictions[start + offset] == truth
-            pipeline_acc = pipeline_right / found if found else 0.0
-            crop_acc = crop_right / found if found else 0.0
-            print(f"{framing.name:26} {found / len(faces):7.1%} {pipeline_acc:9.3f} {crop_acc:10.3f} "
-                  f"{(pipeline_acc - crop_acc) * 100:+6.1f}")
+        for path in args.archives:
+            archive = load_archive(path, Path(work))
+            archive.handle(None, archive.context)
+            run_archive(archive, faces, args.seed)
     print("\ngoal: found >= 98 %, pipeline accuracy within 3 points of crop-only (on the same found faces)")
 
 

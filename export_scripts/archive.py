@@ -10,9 +10,12 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from orchestrator.inference.model_archive import archive_file_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # build(model_dir, name, version, model_store, staging) → the written .mar
@@ -40,24 +43,30 @@ def _stage_packages(staging: Path) -> Path:
 
 
 def build_archive(spec: ArchiveSpec, export_dir: Path, staging: Path) -> Path:
-    """Run torch-model-archiver and return the path of the written `.mar`."""
+    """Run torch-model-archiver and return the path of the written `.mar`, named by the model store's
+    convention (`archive_file_name`)."""
     export_dir.mkdir(parents=True, exist_ok=True)
     source_root = _stage_packages(staging)
     extra = [str(source_root), *(str(p) for p in spec.extra_files)]
     archiver = Path(sys.executable).with_name("torch-model-archiver")
-    command = [
-        str(archiver),
-        "--model-name", spec.name,
-        "--version", spec.version,
-        "--handler", str(spec.handler),
-        "--serialized-file", str(spec.serialized_file),
-        "--config-file", str(spec.config_file),
-        "--extra-files", ",".join(extra),
-        "--export-path", str(export_dir),
-        "--force",
-    ]
-    subprocess.run(command, check=True)
-    return export_dir / f"{spec.name}.mar"
+    # The archiver always writes <name>.mar: build in a scratch folder so another version's archive of
+    # the same model in export_dir is never overwritten.
+    with tempfile.TemporaryDirectory(prefix=f".{spec.name}-", dir=export_dir) as scratch:
+        command = [
+            str(archiver),
+            "--model-name", spec.name,
+            "--version", spec.version,
+            "--handler", str(spec.handler),
+            "--serialized-file", str(spec.serialized_file),
+            "--config-file", str(spec.config_file),
+            "--extra-files", ",".join(extra),
+            "--export-path", scratch,
+            "--force",
+        ]
+        subprocess.run(command, check=True)
+        target = export_dir / archive_file_name(spec.name, spec.version)
+        (Path(scratch) / f"{spec.name}.mar").replace(target)
+    return target
 
 
 def model_dir_archive_cli(description: str | None, build: BuildFromModelDir, default_model_dir: Path,

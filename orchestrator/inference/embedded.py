@@ -13,7 +13,13 @@ from typing import Any
 
 from orchestrator.inference.batching import MicroBatcher
 from orchestrator.inference.client import ModelStatus, ModelUnavailableError, error_for_status
-from orchestrator.inference.model_archive import LoadedArchive, load_archive, read_batching
+from orchestrator.inference.model_archive import (
+    BASE_VERSION,
+    LoadedArchive,
+    archive_file_name,
+    load_archive,
+    read_batching,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +29,10 @@ BatchResult = tuple[dict[str, Any], int, str]
 class EmbeddedBackend:
     name = "embedded"
 
-    def __init__(self, model_store: Path, torchserve_config: Path, work_dir: Path, models: list[str]) -> None:
+    def __init__(self, model_store: Path, torchserve_config: Path, work_dir: Path, models: list[str],
+                 versions: dict[str, str] | None = None) -> None:
         self.model_store = model_store
+        self.versions = versions or {}
         self.torchserve_config = torchserve_config
         self.work_dir = work_dir
         self.models = models
@@ -47,7 +55,7 @@ class EmbeddedBackend:
             self._batchers[model] = batcher
 
     def _load(self, model: str) -> LoadedArchive:
-        mar = self.model_store / f"{model}.mar"
+        mar = self.model_store / archive_file_name(model, self.versions.get(model, BASE_VERSION))
         if not mar.exists():
             raise FileNotFoundError(f"{mar} is missing; build it with export_scripts/")
         archive = load_archive(mar, self.work_dir)

@@ -17,6 +17,14 @@ from typing import Any
 import yaml
 
 HandleFunction = Callable[[list[Any] | None, Any], Any]
+# Model store layout shared by export_scripts/, modelops, the launcher and the embedded backend: version
+# 1.0.0 of a model is `<name>.mar`, every other version `<name>-<version>.mar`; the model name inside
+# the archive stays `<name>`.
+BASE_VERSION = "1.0.0"
+
+
+def archive_file_name(name: str, version: str) -> str:
+    return f"{name}.mar" if version == BASE_VERSION else f"{name}-{version}.mar"
 
 
 @dataclass
