@@ -8,7 +8,8 @@ import sys
 
 def main() -> None:
     if len(sys.argv) < 2:
-        names = "face_vs_fer|client_batching|text_quality|text_batching|detector_crop|melody|recommendations|gpu_sweep"
+        names = ("face_vs_fer|face_models|detector_crop|client_batching|text_quality|text_batching|melody|"
+                 "recommendations|gpu_sweep")
         print(f"usage: python -m benchmarks {{{names}}} [args]", file=sys.stderr)
         sys.exit(2)
     module = importlib.import_module(f"benchmarks.{sys.argv[1]}")
