@@ -3,7 +3,8 @@
     ./museaika bench face_vs_fer [--photos 240] [--concurrency 8] [--torch-threads 1]
 
 Prints images/s for each, the throughput ratio, top-1 agreement on the faces both find (matched by box
-IoU ≥ 0.5), and the orchestrator's overhead over calling TorchServe directly (p50, p95).
+IoU ≥ 0.5), and the orchestrator's overhead over calling TorchServe directly (p50, p95). Our side serves
+emotion version 1.0.0 (the fer port, so agreement measures parity) unless --emotion-version says otherwise.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import statistics
 import tempfile
 import time
@@ -27,7 +29,10 @@ from PIL import Image
 
 from benchmarks.boxes import Box, iou
 from benchmarks.photos import DEFAULT_DATASET, Photo, build_photos
-from launcher.stack import Stack, StackConfig
+from launcher.stack import MODEL_VERSIONS_ENV, Stack, StackConfig
+
+# Which emotion archive our stacks serve (set from --emotion-version in main).
+SERVED: dict[str, str] = {MODEL_VERSIONS_ENV: '{"emotion": "1.0.0"}'}
 
 
 @dataclass
@@ -76,7 +81,8 @@ def _our_faces(answer: dict[str, Any]) -> list[tuple[Box, str]]:
 def run_ours(photos: list[Photo], concurrency: int, torch_threads: int | None,
              overhead_sample: int) -> tuple[RunResult, list[float], list[float], float]:
     with tempfile.TemporaryDirectory() as run_dir, \
-            Stack(StackConfig(run_dir=Path(run_dir), backend="torchserve", torch_threads=torch_threads)) as stack:
+            Stack(StackConfig(run_dir=Path(run_dir), backend="torchserve", torch_threads=torch_threads,
+                              extra_env=dict(SERVED))) as stack:
         assert stack.torchserve is not None
         endpoint = f"{stack.orchestrator_url}/v1/moods/face"
         direct = f"{stack.torchserve.inference}/predictions/emotion"
@@ -95,7 +101,7 @@ def run_ours(photos: list[Photo], concurrency: int, torch_threads: int | None,
 
 def run_ours_downscaled(photos: list[Photo], concurrency: int, max_side: int) -> RunResult:
     """The speed/agreement trade-off: MTCNN on photos downscaled to `max_side` (handler override)."""
-    env = {"MUSEAIKA_EMOTION_DETECT_MAX_SIDE": str(max_side)}
+    env = {"MUSEAIKA_EMOTION_DETECT_MAX_SIDE": str(max_side), **SERVED}
     with tempfile.TemporaryDirectory() as run_dir, \
             Stack(StackConfig(run_dir=Path(run_dir), backend="torchserve", extra_env=env)) as stack:
         endpoint = f"{stack.orchestrator_url}/v1/moods/face"
@@ -107,7 +113,8 @@ def run_ours_downscaled(photos: list[Photo], concurrency: int, max_side: int) ->
 
 def _embedded_throughput(photos: list[Photo], concurrency: int, torch_threads: int | None) -> float:
     with tempfile.TemporaryDirectory() as run_dir, \
-            Stack(StackConfig(run_dir=Path(run_dir), backend="embedded", torch_threads=torch_threads)) as stack:
+            Stack(StackConfig(run_dir=Path(run_dir), backend="embedded", torch_threads=torch_threads,
+                              extra_env=dict(SERVED))) as stack:
         endpoint = f"{stack.orchestrator_url}/v1/moods/face"
         asyncio.run(_post_all(endpoint, photos[:16], concurrency, multipart=True))
         seconds, _ = asyncio.run(_post_all(endpoint, photos, concurrency, multipart=True))
@@ -165,9 +172,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--torch-threads", type=int, default=None)
     parser.add_argument("--overhead-sample", type=int, default=100)
+    parser.add_argument("--emotion-version", default="1.0.0", help="1.0.0: fer's model (parity); 2.0.0: ours")
     parser.add_argument("--downscaled-side", type=int, default=256,
                         help="also run with detection on photos downscaled to this side (0: skip)")
     args = parser.parse_args()
+    SERVED[MODEL_VERSIONS_ENV] = json.dumps({"emotion": args.emotion_version})
 
     photos = build_photos(args.dataset, args.photos)
     n_faces = sum(len(p.labels) for p in photos)
