@@ -17,5 +17,8 @@ USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+# X-Forwarded-For is trusted only from these addresses (uvicorn reads FORWARDED_ALLOW_IPS): set it to your
+# reverse proxy's address. Trusting "*" would let any client pick its own address and dodge per-IP rate limits.
+ENV FORWARDED_ALLOW_IPS=127.0.0.1
 CMD ["python", "-m", "uvicorn", "orchestrator.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
-     "--proxy-headers", "--forwarded-allow-ips", "*"]
+     "--proxy-headers"]

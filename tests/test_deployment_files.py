@@ -5,6 +5,7 @@ catch a deliberately broken in-memory copy."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 import shlex
 from pathlib import Path
@@ -54,6 +55,15 @@ def built_archives() -> set[str]:
                        (ROOT / "museaika").read_text(), re.MULTILINE)
     return {f"{name}.mar" for name, module in lines
             if (ROOT / (module.replace(".", "/") + ".py")).is_file()}
+
+
+def default_archives(models_json: str) -> set[str]:
+    """The archives of each model's default version in TorchServe's `models=`: what it loads at start (other
+    versions, e.g. emotion 1.0.0 for rollback, are in the image and registered on demand)."""
+    archives = {settings["marName"] for versions in json.loads(models_json).values()
+                for settings in versions.values() if settings.get("defaultVersion")}
+    assert archives <= built_archives()
+    return archives
 
 
 # --- Dockerfiles ---------------------------------------------------------------------------------------------
@@ -365,7 +375,7 @@ def test_torchserve_image_keeps_token_auth_and_the_batching() -> None:
     repo_props = parse_env_file((ROOT / "config" / "torchserve.properties").read_text())
     assert docker_props["disable_token_authorization"] == "false"
     assert docker_props["models"] == repo_props["models"]
-    assert set(docker_props["load_models"].split(",")) == built_archives()
+    assert set(docker_props["load_models"].split(",")) == default_archives(docker_props["models"])
     assert "openjdk" in (DOCKER / "torchserve.Dockerfile").read_text()
 
 
@@ -422,7 +432,7 @@ def test_k8s_wiring() -> None:
     ts_config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "torchserve-properties")
     props = parse_env_file(ts_config["data"]["torchserve.properties"])
     assert props["models"] == parse_env_file((DOCKER / "torchserve.properties").read_text())["models"]
-    assert set(props["load_models"].split(",")) == built_archives()
+    assert set(props["load_models"].split(",")) == default_archives(props["models"])
     # Token authorization is off only behind a NetworkPolicy that admits just the orchestrator and the worker.
     if props.get("disable_token_authorization") == "true":
         policy = next(d for d in docs if d["kind"] == "NetworkPolicy")
