@@ -31,6 +31,8 @@ def decode_rgb(payload: bytes, max_pixels: int) -> np.ndarray:
         raise RequestError(413, f"image has too many pixels ({error})") from error
     if image.format not in SUPPORTED_FORMATS:
         raise RequestError(415, f"unsupported image format {image.format}; send JPEG, PNG or WebP")
+    if getattr(image, "is_animated", False):
+        raise RequestError(415, f"animated {image.format} images are not supported; send a still photo")
     width, height = image.size
     if width * height > max_pixels:
         raise RequestError(413, f"image is {width}x{height}, over the limit of {max_pixels} pixels")

@@ -55,3 +55,20 @@ def png_bomb(width: int = 60_000, height: int = 60_000) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1024)
     return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
+def animated(fmt: str, frames: int = 3) -> bytes:
+    """An animated PNG (APNG) or WebP of the astronaut: a few slightly shifted frames."""
+    face = Image.open(ASTRONAUT).convert("RGB")
+    sequence = [face.rotate(2 * i) for i in range(frames)]
+    return encode(sequence[0], fmt, save_all=True, append_images=sequence[1:], duration=100, loop=0)
+
+
+def exif_rotated_jpeg(orientation: int = 6) -> bytes:
+    """The astronaut stored sideways, with the EXIF orientation tag that tells viewers to turn her upright
+    (6: rotate 90° clockwise to display), as phone cameras write them."""
+    face = Image.open(ASTRONAUT).convert("RGB")
+    stored = face.transpose(Image.Transpose.ROTATE_90)  # counter-clockwise: what orientation 6 undoes
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(stored, "JPEG", quality=95, exif=exif.tobytes())
