@@ -21,6 +21,12 @@ from launcher.stack import Stack, StackConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# Every stack the suite starts inherits these: it sends thousands of requests and signs up hundreds of users
+# from 127.0.0.1, far past what one real client may (the defaults in settings.py). The limiter still runs,
+# in Redis, on every request. tests/test_rate_limits.py passes low limits in its StackConfig.extra_env.
+for _rule in ("PER_IP", "PER_USER", "COSTLY", "AUTH_PER_IP"):
+    os.environ.setdefault(f"MUSEAIKA_RATE_LIMIT_{_rule}", "1000000/minute")
+
 
 Address = TypeVar("Address")
 

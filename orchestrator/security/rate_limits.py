@@ -1,0 +1,176 @@
+"""Per-user and per-address request limits (the `limits` library), counted in Redis so that every
+orchestrator instance shares one count.
+
+Rules, from settings (RATE_LIMIT_*), checked most specific first so that a refusal by a tight rule does not
+spend the broader budgets:
+- `auth`: sign-up, login and refresh, per client address;
+- `costly`: inference, melody jobs and Spotify writes, per user or, without a token, per address;
+- `user`: every request with a valid access token, per user, wherever it comes from;
+- `ip`: every request, per client address: a ceiling on one machine however many accounts it uses.
+
+Strategy: moving window. It counts exactly the requests of the last period: no 2x burst at the edge of a
+fixed window (which matters for the costly rule: two minutes' worth of inference within a second), a
+refused request is not counted (a throttled client hammering on does not push its own release further
+out), and the reset time is exact: it is when the oldest counted request leaves the window, so a client
+that waits Retry-After seconds gets through (the sliding-window counter only approximates both). Its cost,
+one Redis list of at most <count> timestamps per key, expiring with the period, is small at these counts.
+Timestamps come from each instance's clock: instances sharing a Redis need synchronised clocks (NTP).
+
+Redis away: a limiter must never be the reason a face or text mood request fails. When a Redis call errs or
+takes longer than `redis_timeout_s`, the request is counted in this process's memory instead (each process
+then enforces the limits on its own, so N instances let up to N times the limit through); that is logged
+once, not per request. Redis is tried again `redis_retry_s` later (one request pays at most the timeout),
+and once it answers, counting goes back there and that is logged too. Counts made in memory during the
+outage stay in memory; Redis keeps what it had (its counters expire by themselves)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.util import WindowStats
+from redis.asyncio import ConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from orchestrator.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+Category = Literal["default", "costly", "auth"]
+KEY_PREFIX = "museaika:ratelimit"
+
+
+@dataclass(frozen=True)
+class RateLimitRules:
+    per_ip: RateLimitItem
+    per_user: RateLimitItem
+    costly: RateLimitItem
+    auth_per_ip: RateLimitItem
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimitRules:
+        values = {"per_ip": settings.rate_limit_per_ip, "per_user": settings.rate_limit_per_user,
+                  "costly": settings.rate_limit_costly, "auth_per_ip": settings.rate_limit_auth_per_ip}
+        parsed = {}
+        for name, text in values.items():
+            try:
+                parsed[name] = parse(text)
+            except ValueError as error:  # a typo must stop the start, not switch limits off
+                raise ValueError(f"MUSEAIKA_RATE_LIMIT_{name.upper()}={text!r} is not a limit like "
+                                 f"'600/minute': {error}") from error
+        return cls(**parsed)
+
+
+@dataclass(frozen=True)
+class Caller:
+    address: str  # the client address (an IPv6 one as its /64)
+    user_id: str | None  # the subject of a verified access token
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    rule: str  # "ip", "user", "costly" or "auth": the refusing rule, or the one closest to refusing
+    limit: RateLimitItem
+    remaining: int
+    reset_at: float  # epoch seconds when the next request under `rule` is certain to pass
+
+    @property
+    def retry_after_s(self) -> int:
+        return max(1, math.ceil(self.reset_at - time.time()))
+
+
+def _redis_storage(redis_url: str, timeout_s: float) -> tuple[RedisStorage, ConnectionPool]:
+    # Our own pool: redis-py's default retries (3, with backoff up to seconds) would hold every request while
+    # Redis is away; one failed call is enough to fall back.
+    pool = ConnectionPool.from_url(redis_url, retry=Retry(NoBackoff(), 0), socket_timeout=timeout_s,
+                                   socket_connect_timeout=timeout_s)
+    options: dict[str, Any] = {"connection_pool": pool}
+    storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=KEY_PREFIX,
+                           wrap_exceptions=True, **options)
+    return storage, pool
+
+
+class RequestRateLimiter:
+    def __init__(self, rules: RateLimitRules, redis_url: str, redis_timeout_s: float, redis_retry_s: float) -> None:
+        self.rules = rules
+        self.redis_timeout_s = redis_timeout_s
+        self.redis_retry_s = redis_retry_s
+        storage, self._pool = _redis_storage(redis_url, redis_timeout_s)
+        self._redis = MovingWindowRateLimiter(storage)
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._on_redis = True
+        self._redis_retry_at = 0.0  # time.monotonic() before which Redis is not tried again
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RequestRateLimiter:
+        return cls(RateLimitRules.from_settings(settings), settings.redis_url, settings.rate_limit_redis_timeout_s,
+                   settings.rate_limit_redis_retry_s)
+
+    @property
+    def on_redis(self) -> bool:
+        """False while counting in memory because Redis is away."""
+        return self._on_redis
+
+    def _checks(self, caller: Caller, category: Category) -> list[tuple[str, RateLimitItem, tuple[str, ...]]]:
+        who = ("user", caller.user_id) if caller.user_id else ("ip", caller.address)
+        checks: list[tuple[str, RateLimitItem, tuple[str, ...]]] = []
+        if category == "auth":
+            checks.append(("auth", self.rules.auth_per_ip, ("auth", "ip", caller.address)))
+        if category == "costly":
+            checks.append(("costly", self.rules.costly, ("costly", *who)))
+        if caller.user_id:
+            checks.append(("user", self.rules.per_user, ("user", caller.user_id)))
+        checks.append(("ip", self.rules.per_ip, ("ip", caller.address)))
+        return checks
+
+    @staticmethod
+    async def _decide(limiter: MovingWindowRateLimiter,
+                      checks: list[tuple[str, RateLimitItem, tuple[str, ...]]]) -> Decision:
+        for rule, item, key in checks:
+            if not await limiter.hit(item, *key):
+                stats = await limiter.get_window_stats(item, *key)
+                return Decision(False, rule, item, 0, stats.reset_time)
+        windows: list[tuple[str, RateLimitItem, WindowStats]] = [
+            (rule, item, await limiter.get_window_stats(item, *key)) for rule, item, key in checks]
+        rule, item, stats = min(windows, key=lambda window: window[2].remaining)
+        return Decision(True, rule, item, max(0, stats.remaining), stats.reset_time)
+
+    async def check(self, caller: Caller, category: Category) -> Decision:
+        """Count one request of `caller` and say whether it may pass."""
+        checks = self._checks(caller, category)
+        if time.monotonic() >= self._redis_retry_at:
+            try:
+                async with asyncio.timeout(self.redis_timeout_s):
+                    decision = await self._decide(self._redis, checks)
+            # Whatever goes wrong on the way to Redis (refused, reset, timeout, a closed pool), the request is
+            # still served: counted in memory below. A fault in the counting itself still surfaces there.
+            except Exception as error:
+                self._redis_failed(error)
+            else:
+                self._redis_answered()
+                return decision
+        return await self._decide(self._memory, checks)
+
+    def _redis_failed(self, error: Exception) -> None:
+        self._redis_retry_at = time.monotonic() + self.redis_retry_s
+        if self._on_redis:
+            self._on_redis = False
+            logger.warning("rate limiter: Redis unavailable (%s: %s); counting in this process until it is back",
+                           type(error).__name__, error)
+
+    def _redis_answered(self) -> None:
+        if not self._on_redis:
+            self._on_redis = True
+            logger.info("rate limiter: Redis is back; counting there again")
+
+    async def close(self) -> None:
+        await self._pool.aclose()
