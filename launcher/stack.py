@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -13,6 +14,19 @@ from typing import Literal
 
 from launcher import services
 from launcher.process import ManagedProcess, free_port
+from orchestrator.settings import Settings
+
+MODEL_VERSIONS_ENV = "MUSEAIKA_MODEL_VERSIONS"
+
+
+def served_versions(extra_env: dict[str, str]) -> dict[str, str]:
+    """The archive versions the orchestrator's settings name (env as its processes will see it), so a
+    TorchServe started here loads the same versions the embedded backend would."""
+    raw = extra_env.get(MODEL_VERSIONS_ENV) or os.environ.get(MODEL_VERSIONS_ENV)
+    if raw:
+        versions: dict[str, str] = json.loads(raw)
+        return versions
+    return dict(Settings.model_fields["model_versions"].get_default(call_default_factory=True))
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +143,7 @@ class Stack:
     def start_torchserve(self) -> None:
         process, self.torchserve = services.torchserve(
             self.config.run_dir, self.config.model_store, self.config.torchserve_template, self.served_models,
-            self.config.torch_threads, self.config.extra_env)
+            self.config.torch_threads, self.config.extra_env, versions=served_versions(self.config.extra_env))
         self._launch(process)
 
     def restart_service(self, name: str) -> None:
@@ -144,6 +158,23 @@ class Stack:
         """SIGKILL, no clean shutdown; `restart_service` brings it back."""
         self.processes[name].kill()
         logger.info("killed %s", name)
+
+    def pause_service(self, name: str) -> None:
+        """SIGSTOP the service's whole process group (e.g. TorchServe's JVM and its workers): its sockets stay
+        open and the kernel still accepts connections, but nothing answers — a hung dependency, for
+        fault-injection tests. `resume_service` lets it carry on where it stopped."""
+        self._signal_group(name, signal.SIGSTOP)
+        logger.info("paused %s", name)
+
+    def resume_service(self, name: str) -> None:
+        self._signal_group(name, signal.SIGCONT)
+        logger.info("resumed %s", name)
+
+    def _signal_group(self, name: str, signum: signal.Signals) -> None:
+        process = self.processes[name]
+        if process.pid is None or not process.running:
+            raise RuntimeError(f"{name} is not running")
+        os.killpg(process.pid, signum)  # the process leads its own group (ManagedProcess.start)
 
     def stop_service(self, name: str) -> None:
         process = self.processes.pop(name, None)

@@ -19,8 +19,10 @@ def create_backend(settings: Settings, models: list[str] | None = None,
         inner = TorchServeBackend(settings.torchserve_inference_url, settings.torchserve_management_url,
                                   settings.inference_timeout_s, settings.torchserve_inference_token,
                                   settings.torchserve_management_token, endpoints=settings.torchserve_endpoints,
-                                  cooldown_s=settings.torchserve_cooldown_s, key_file=settings.torchserve_key_file)
+                                  cooldown_s=settings.torchserve_cooldown_s, key_file=settings.torchserve_key_file,
+                                  connect_timeout_s=settings.torchserve_connect_timeout_s)
     else:
         inner = EmbeddedBackend(settings.model_store, settings.torchserve_config,
-                                work_dir or settings.embedded_work_dir, settings.models if models is None else models)
+                                work_dir or settings.embedded_work_dir, settings.models if models is None else models,
+                                settings.model_versions)
     return InstrumentedBackend(inner)

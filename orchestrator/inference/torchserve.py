@@ -22,16 +22,18 @@ class TorchServeBackend:
     def __init__(self, inference_url: str, management_url: str, timeout_s: float, inference_token: str | None = None,
                  management_token: str | None = None, max_connections: int = 64,
                  endpoints: dict[str, list[str]] | None = None, cooldown_s: float = 5.0,
-                 key_file: Path | None = None) -> None:
+                 key_file: Path | None = None, connect_timeout_s: float = 2.0) -> None:
         """`endpoints`: per model, the inference URLs of several TorchServe hosts to spread requests over
         (models not named use `inference_url` alone). `key_file`: TorchServe's key_file.json, whose keys
-        replace the tokens and are read again when TorchServe refuses them (it draws new keys at every start)."""
+        replace the tokens and are read again when TorchServe refuses them (it draws new keys at every start).
+        `timeout_s` bounds a whole call (MUSEAIKA_INFERENCE_TIMEOUT_S: a hung TorchServe costs at most that,
+        per host tried), `connect_timeout_s` getting a connection (MUSEAIKA_TORCHSERVE_CONNECT_TIMEOUT_S)."""
         self.key_file = key_file
         self.inference_url = inference_url.rstrip("/")
         self.pools = {model: EndpointPool(urls, cooldown_s) for model, urls in (endpoints or {}).items()}
         self.default_pool = EndpointPool([self.inference_url], cooldown_s)
         self.management_url = management_url.rstrip("/")
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s, connect=2.0)
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s, connect=connect_timeout_s)
         self.max_connections = max_connections
         self.inference_headers = _auth(inference_token, {"Content-Type": "application/octet-stream"})
         self.management_headers = _auth(management_token, {})
@@ -89,7 +91,7 @@ class TorchServeBackend:
                 failure = refusal
                 continue
             raise refusal
-        assert failure is not None
+        assert failure is not None  # nosec B101  # invariant for mypy, not an input check
         raise failure
 
     async def status(self, model: str, reread: bool = False) -> ModelStatus:

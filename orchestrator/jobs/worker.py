@@ -18,11 +18,11 @@ from saq import Worker
 from saq.job import Job
 from saq.types import PartialTimersDict
 
-from orchestrator.errors import DependencyUnavailableError, InvalidInputError
+from orchestrator.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from orchestrator.inference.factory import create_backend
 from orchestrator.jobs.melody_pipeline import MelodyPipeline, failure_reason
 from orchestrator.jobs.progress import ProgressEvents
-from orchestrator.jobs.queue import MELODY_TASK, create_queue
+from orchestrator.jobs.queue import MELODY_TASK, RedisTimeouts, create_queue
 from orchestrator.logging_setup import configure_logging
 from orchestrator.settings import Settings, get_settings
 from orchestrator.store.generation_jobs import GenerationJobRepository
@@ -38,6 +38,10 @@ async def generate_melody(ctx: Context, *, generation_job_id: str) -> None:
     job: Job = ctx["job"]
     try:
         await pipeline.run(generation_job_id, job.attempts, heartbeat=job.update)
+    except NotFoundError:
+        # No document: the API refused the request after all (an enqueue that timed out reached a slow Redis
+        # later; the API removed the document and answered 503) or the account was deleted. Nothing to make.
+        logger.warning("job %s has no document; dropped", generation_job_id)
     except InvalidInputError as error:  # retrying cannot help
         await pipeline.fail(generation_job_id, failure_reason(error))
     except Exception as error:
@@ -53,19 +57,20 @@ async def generate_melody(ctx: Context, *, generation_job_id: str) -> None:
 
 
 def build_worker(settings: Settings) -> Worker:
-    queue = create_queue(settings.redis_url)
+    redis_timeouts = RedisTimeouts.from_settings(settings)
+    queue = create_queue(settings.redis_url, redis_timeouts)
 
     async def startup(ctx: Context) -> None:
         inference = create_backend(settings, settings.worker_models,
                                    work_dir=settings.embedded_work_dir / "worker")
         await inference.start()
-        store = MongoStore(settings.mongo_url, settings.mongo_database, settings.mongo_timeout_ms)
+        store = MongoStore.from_settings(settings)
         objects = ObjectStore(settings)
         try:
             await objects.ensure_bucket()
         except DependencyUnavailableError as error:  # jobs retry until storage is back
             logger.warning("object storage not ready at startup: %s", error.reason)
-        events = ProgressEvents(settings.redis_url)
+        events = ProgressEvents(settings.redis_url, redis_timeouts)
         ctx.update(inference=inference, store=store, objects=objects, events=events,
                    pipeline=MelodyPipeline(inference, GenerationJobRepository(store), objects, events))
         await queue.redis.ping()  # type: ignore[attr-defined]
@@ -82,6 +87,8 @@ def build_worker(settings: Settings) -> Worker:
 
     return Worker(queue, functions=[(MELODY_TASK, generate_melody)], concurrency=settings.worker_concurrency,
                   startup=startup, shutdown=shutdown,
+                  # BLMOVE blocks for less than the reply timeout: an idle queue is a timed-out read otherwise.
+                  dequeue_timeout=redis_timeouts.dequeue_timeout_s,
                   # Sweep often: a job whose worker died is re-queued once its heartbeat is overdue.
                   timers=PartialTimersDict(sweep=settings.job_sweep_interval_s, abort=1, schedule=1, worker_info=10))
 

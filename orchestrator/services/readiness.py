@@ -1,4 +1,7 @@
-"""Per-dependency readiness for GET /readyz."""
+"""Per-dependency readiness for GET /readyz.
+
+Every dependency is checked at once, each within `timeout_s`: a dependency that hangs is reported as not
+answering, and /readyz itself answers within about `timeout_s` (a probe that hangs is a probe that fails)."""
 
 from __future__ import annotations
 
@@ -21,8 +24,9 @@ class Readiness:
 
 class ReadinessService:
     def __init__(self, inference: InferenceBackend, store: MongoStore, models: list[str], queue: JobQueue,
-                 objects: ObjectStore) -> None:
+                 objects: ObjectStore, timeout_s: float = 3.0) -> None:
         self.inference = inference
+        self.timeout_s = timeout_s
         self.store = store
         self.models = models
         self.queue = queue
@@ -36,9 +40,16 @@ class ReadinessService:
             return ModelStatus(False, error.reason)
         return ModelStatus(True, "ping ok")
 
+    async def _within_timeout(self, check: Awaitable[ModelStatus]) -> ModelStatus:
+        try:
+            return await asyncio.wait_for(check, self.timeout_s)
+        except TimeoutError:
+            return ModelStatus(False, f"no answer within {self.timeout_s:g} s")
+
     async def check(self) -> Readiness:
         names = ["mongodb", "redis", "object storage", *(f"model:{m}" for m in self.models)]
-        results = await asyncio.gather(self._ping(self.store.ping), self._ping(self.queue.ping),
-                                       self._ping(self.objects.ping), *(self.inference.status(m) for m in self.models))
+        checks = [self._ping(self.store.ping), self._ping(self.queue.ping), self._ping(self.objects.ping),
+                  *(self.inference.status(m) for m in self.models)]
+        results = await asyncio.gather(*(self._within_timeout(c) for c in checks))
         dependencies = dict(zip(names, results, strict=True))
         return Readiness(all(s.ready for s in results), dependencies)

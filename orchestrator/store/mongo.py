@@ -11,20 +11,30 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 
 from orchestrator.errors import DependencyUnavailableError
+from orchestrator.settings import Settings
 
 DEPENDENCY = "mongodb"
 
 
 class MongoStore:
-    def __init__(self, url: str, database: str, timeout_ms: int) -> None:
+    def __init__(self, url: str, database: str, timeout_ms: int, socket_timeout_ms: int | None = None) -> None:
+        """`timeout_ms` bounds finding a server and connecting (MUSEAIKA_MONGO_TIMEOUT_MS), `socket_timeout_ms`
+        each wait for a reply (MUSEAIKA_MONGO_SOCKET_TIMEOUT_MS; default 5 x timeout_ms). A server that accepts
+        connections but never answers fails a call after about socket + selection time (pymongo retries a read
+        or write once, after selecting a server again), never hangs it."""
         self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             url,
             serverSelectionTimeoutMS=timeout_ms,
             connectTimeoutMS=timeout_ms,
-            socketTimeoutMS=timeout_ms * 5,
+            socketTimeoutMS=socket_timeout_ms or timeout_ms * 5,
             tz_aware=True,
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MongoStore:
+        return cls(settings.mongo_url, settings.mongo_database, settings.mongo_timeout_ms,
+                   settings.mongo_socket_timeout_ms)
 
     async def ping(self) -> None:
         async with translate_errors():

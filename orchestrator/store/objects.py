@@ -25,11 +25,10 @@ from orchestrator.errors import DependencyUnavailableError, NotFoundError
 from orchestrator.settings import Settings
 
 DEPENDENCY = "object storage"
-# A refused connection fails at once (~ms); a server that accepts but never answers after 2 x READ seconds
-# (one read retry covers a pooled keep-alive connection the server closed meanwhile). READ bounds the wait
-# for each chunk of an answer, not a whole transfer.
-CONNECT_TIMEOUT_S = 2.0
-READ_TIMEOUT_S = 3.0
+# Timeouts come from settings (S3_CONNECT_TIMEOUT_S, S3_READ_TIMEOUT_S). A refused connection fails at once
+# (~ms); a server that accepts but never answers after 2 x read timeout (one read retry covers a pooled
+# keep-alive connection the server closed meanwhile). The read timeout bounds the wait for each chunk of
+# an answer, not a whole transfer.
 UNAVAILABLE_CODES = frozenset({"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"})
 
 T = TypeVar("T")
@@ -75,7 +74,7 @@ class ObjectStore:
         self.bucket = settings.s3_bucket
         self.presigned_ttl = timedelta(seconds=settings.presigned_url_ttl_s)
         self._http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S),
+            timeout=urllib3.Timeout(connect=settings.s3_connect_timeout_s, read=settings.s3_read_timeout_s),
             maxsize=10,
             retries=urllib3.Retry(total=2, connect=1, read=1, status=1, backoff_factor=0.2,
                                   status_forcelist=[502, 503, 504], raise_on_status=False),
