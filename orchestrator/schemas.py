@@ -3,11 +3,61 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+import pretty_midi
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from music.mood_targets import DEFAULT_TEMPERATURE
+from orchestrator.security.passwords import MAX_LENGTH as PASSWORD_MAX
+from orchestrator.security.passwords import MIN_LENGTH as PASSWORD_MIN
+from orchestrator.services.mood_mapping import EMOTION_VALENCE_AROUSAL
+
+MOOD_LABELS = sorted(EMOTION_VALENCE_AROUSAL)
+JOURNEY_PRESET_NAMES = ["calm me down", "cheer me up", "energize me", "wind down"]
+JOURNEY_MIN_STEPS, JOURNEY_MAX_STEPS = 5, 100
+PASSWORD_LENGTH: dict[str, Any] = {"minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX}
+
+
+def _integral_number(value: Any) -> Any:
+    # JSON has one number type: 5.0 is the integer 5 (as JSON Schema's "integer" says); 5.5 stays refused.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer in a request body: also written as 5.0, never as "5" or true. (In an optional field, constraints
+# go before it, `Annotated[int, Field(ge=0), INTEGRAL] | None`: after it pydantic writes "ge" into the schema.)
+INTEGRAL = BeforeValidator(_integral_number)
+JsonInt = Annotated[int, INTEGRAL]
+
+
+def _has_unpaired_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_unpaired_surrogate(k) or _has_unpaired_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_unpaired_surrogate(item) for item in value)
+    return False
+
+
+class RequestModel(BaseModel):
+    """A request body: strict, so that it accepts what its schema says and nothing else (no `false` for 0,
+    no "8" for 8): the schema-driven fuzzing holds the API to its schema both ways."""
+
+    model_config = ConfigDict(strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def valid_unicode(cls, data: Any) -> Any:
+        # JSON may escape half of a surrogate pair ("\ud83d" alone): no Unicode text, it cannot be stored
+        # (MongoDB wants UTF-8) nor sent back, so it is refused here rather than failing later with a 500.
+        if _has_unpaired_surrogate(data):
+            raise ValueError("strings must be valid Unicode: an unpaired surrogate (\\ud800-\\udfff) was sent")
+        return data
 
 
 class Box(BaseModel):
@@ -42,7 +92,7 @@ class FaceMoodPart(BaseModel):
     mood: MoodOut | None
 
 
-class TextMoodRequest(BaseModel):
+class TextMoodRequest(RequestModel):
     text: str = Field(description="What the person wrote (at most MUSEAIKA_MAX_TEXT_CHARS characters)")
     language: str = Field(default="en", min_length=2, max_length=16, description="BCP 47 tag, e.g. en")
 
@@ -116,13 +166,32 @@ class ReadinessOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    detail: str
+    """Every refusal: 4xx and 503 answers all carry `detail`."""
+
+    detail: str = Field(description="Why, in words")
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int] = Field(description='Where: e.g. ["body", "mood", "label"] or ["query", "limit"]')
+    msg: str
+    type: str = Field(description="Kind of error, e.g. missing, string_too_long, greater_than_equal")
+
+
+class ValidationErrorOut(ErrorOut):
+    errors: list[FieldErrorOut] = Field(default_factory=list, description="Each invalid field, when the "
+                                        "request did not match its schema (absent when a rule beyond it refused)")
+
+
+class UnavailableOut(ErrorOut):
+    dependency: str = Field(description="What is unavailable, e.g. mongodb, redis, object storage, model:emotion")
 
 
 # -- accounts ---------------------------------------------------------------------------------
-class SignUpRequest(BaseModel):
+class SignUpRequest(RequestModel):
     email: EmailStr
-    password: str = Field(description="At least 10 characters, not only letters or only digits")
+    # The length in the schema; checked with the other rules (security/passwords.py), which word the refusal.
+    password: str = Field(json_schema_extra=PASSWORD_LENGTH,
+                          description="Not only letters or only digits, and not containing the email's name")
     display_name: str | None = Field(default=None, max_length=80)
 
 
@@ -133,10 +202,15 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-class UserPatch(BaseModel):
+def _optional_password_length(schema: dict[str, Any]) -> None:
+    schema["anyOf"][0].update(PASSWORD_LENGTH)
+
+
+class UserPatch(RequestModel):
     display_name: str | None = Field(default=None, max_length=80)
-    password: str | None = None
-    current_password: str | None = None
+    password: str | None = Field(default=None, json_schema_extra=_optional_password_length,
+                                 description="A new password (the sign-up rules); needs current_password")
+    current_password: str | None = Field(default=None, max_length=PASSWORD_MAX)
 
 
 class TokenOut(BaseModel):
@@ -146,7 +220,7 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="Seconds the access token lives")
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(RequestModel):
     refresh_token: str
 
 
@@ -176,20 +250,21 @@ class MoodSummaryOut(BaseModel):
 
 
 # -- playlists and jobs -----------------------------------------------------------------------
-class Track(BaseModel):
+class Track(RequestModel):
     title: str = Field(min_length=1, max_length=300)
     artist: str = Field(min_length=1, max_length=300)
     uri: str | None = Field(default=None, max_length=300, description="e.g. spotify:track:…")
-    duration_ms: int | None = Field(default=None, ge=0)
+    # At most a day: longer is no track (and MongoDB stores integers of at most 8 bytes).
+    duration_ms: Annotated[int, Field(ge=0, le=24 * 3600 * 1000), INTEGRAL] | None = None
 
 
-class PlaylistMood(BaseModel):
+class PlaylistMood(RequestModel):
     label: str
     valence: float = Field(ge=-1, le=1)
     arousal: float = Field(ge=-1, le=1)
 
 
-class PlaylistIn(BaseModel):
+class PlaylistIn(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     mood: PlaylistMood | None = None
@@ -198,16 +273,35 @@ class PlaylistIn(BaseModel):
     spotify_url: str | None = Field(default=None, max_length=500)
 
 
-class PlaylistPatch(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+def _absent_or_value(schema: dict[str, Any]) -> None:
+    """The schema of a field that may be left out but not be null (its validator refuses null)."""
+    options = [option for option in schema.pop("anyOf") if option != {"type": "null"}]
+    schema.update(options[0])
+    schema.pop("default", None)
+
+
+class PlaylistPatch(RequestModel):
+    """Only the fields sent change; a name and the tracks may be left out, never set to null."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, json_schema_extra=_absent_or_value)
     description: str | None = Field(default=None, max_length=2000)
     mood: PlaylistMood | None = None
-    tracks: list[Track] | None = Field(default=None, max_length=500)
+    tracks: list[Track] | None = Field(default=None, max_length=500, json_schema_extra=_absent_or_value)
     spotify_id: str | None = Field(default=None, max_length=100)
     spotify_url: str | None = Field(default=None, max_length=500)
 
+    @field_validator("name", "tracks", mode="before")
+    @classmethod
+    def not_null(cls, value: Any) -> Any:
+        # A playlist always has a name and a list of tracks: null would store one that cannot be read back.
+        if value is None:
+            raise ValueError("leave it out to keep it; it cannot be null")
+        return value
+
 
 class PlaylistOut(PlaylistIn):
+    model_config = ConfigDict(strict=False)  # an answer, built from stored documents
+
     id: str
     kind: str | None = Field(default=None, description='"journey" for a mood journey')
     journey: dict[str, Any] | None = Field(default=None, description="From and to moods, each step's mood and "
@@ -243,8 +337,24 @@ class GenerationJobPage(BaseModel):
     next_cursor: str | None
 
 
-class MoodSpec(BaseModel):
+def _one_kind_of_mood(schema: dict[str, Any]) -> None:
+    """The schema of MoodSpec's rule: exactly one kind of mood (a null counts as absent), a known label."""
+    properties = schema["properties"]
+    properties["label"]["anyOf"][0]["enum"] = MOOD_LABELS
+    none: dict[str, Any] = {"type": "null"}
+
+    def kind(*present: str) -> dict[str, Any]:
+        return {"required": list(present),
+                "properties": {name: none for name in ("label", "valence", "arousal", "mood_event_id")
+                               if name not in present} | {name: {"not": none} for name in present}}
+
+    schema["oneOf"] = [kind("label"), kind("valence", "arousal"), kind("mood_event_id")]
+
+
+class MoodSpec(RequestModel):
     """One of: an emotion label (e.g. "happy", "sad"), a valence/arousal position, or a stored mood event."""
+
+    model_config = ConfigDict(json_schema_extra=_one_kind_of_mood)
 
     label: str | None = Field(default=None, max_length=40, examples=["happy"])
     valence: float | None = Field(default=None, ge=-1, le=1)
@@ -262,16 +372,26 @@ class MoodSpec(BaseModel):
         return self
 
 
-class MelodyRequest(BaseModel):
+def _instrument_names(schema: dict[str, Any]) -> None:
+    for option in schema["anyOf"]:
+        if option.get("type") == "integer":
+            option.update(minimum=0, maximum=127)
+        elif option.get("type") == "string":
+            option["enum"] = list(pretty_midi.INSTRUMENT_MAP)
+
+
+class MelodyRequest(RequestModel):
     mood: MoodSpec
-    bars: int = Field(default=8, ge=1, le=64, description="Length in 4/4 bars")
+    bars: JsonInt = Field(default=8, ge=1, le=64, description="Length in 4/4 bars")
     tempo: float | None = Field(default=None, ge=20, le=300, description="Beats per minute; default from the mood")
-    instrument: int | str = Field(default=0, description="General MIDI program 0–127, or its name "
-                                  "(e.g. \"Acoustic Grand Piano\", \"Flute\")")
+    instrument: JsonInt | str = Field(default=0, json_schema_extra=_instrument_names,
+                                  description="General MIDI program 0–127, or its name (e.g. \"Acoustic Grand "
+                                  "Piano\", \"Flute\"; case, spaces and punctuation do not matter)")
     temperature: float = Field(default=DEFAULT_TEMPERATURE, gt=0, le=4,
                                description="Sampling temperature: lower is safer, higher more adventurous")
     # Below 2^53 so JavaScript clients read it back exactly.
-    seed: int | None = Field(default=None, ge=0, lt=2**53, description="Same seed and parameters, same melody")
+    seed: Annotated[int, Field(ge=0, lt=2**53), INTEGRAL] | None = Field(
+        default=None, description="Same seed and parameters, same melody")
 
 
 # -- Spotify and recommendations --------------------------------------------------------------
@@ -287,9 +407,9 @@ class SpotifyLinkOut(BaseModel):
     linked_at: datetime | None = None
 
 
-class RecommendationRequest(BaseModel):
+class RecommendationRequest(RequestModel):
     mood: MoodSpec
-    limit: int = Field(default=20, ge=1, le=50)
+    limit: JsonInt = Field(default=20, ge=1, le=50)
     include_library: bool = Field(default=True, description="Also rank the linked user's saved and top tracks")
 
 
@@ -311,16 +431,32 @@ class RecommendationsOut(BaseModel):
     sources: dict[str, Any] = Field(description="What was ranked: the catalog, the user's library (or why not)")
 
 
-class JourneyRequest(BaseModel):
+def _one_destination(schema: dict[str, Any]) -> None:
+    """The schema of JourneyRequest's rule: `to` or `preset` (a known one), not both."""
+    schema["properties"]["preset"]["anyOf"][0]["enum"] = JOURNEY_PRESET_NAMES
+    none: dict[str, Any] = {"type": "null"}
+    schema["oneOf"] = [{"required": [given], "properties": {given: {"not": none}, other: none}}
+                       for given, other in (("to", "preset"), ("preset", "to"))]
+
+
+class JourneyRequest(RequestModel):
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra=_one_destination)
+
     start: MoodSpec = Field(alias="from", description="Where the listener is now")
     to: MoodSpec | None = None
-    preset: str | None = Field(default=None, description="Instead of `to`: " + ", ".join(
-        ["calm me down", "cheer me up", "energize me", "wind down"]))
-    length: int = Field(default=20, description="Tracks, 5–100")
+    preset: str | None = Field(default=None, description="Instead of `to`")
+    length: JsonInt = Field(default=20, description=f"Tracks, {JOURNEY_MIN_STEPS} to {JOURNEY_MAX_STEPS}",
+                        json_schema_extra={"minimum": JOURNEY_MIN_STEPS, "maximum": JOURNEY_MAX_STEPS})
     name: str | None = Field(default=None, min_length=1, max_length=200)
     save_to_spotify: bool = False
 
-    model_config = {"populate_by_name": True}
+    @field_validator("length")
+    @classmethod
+    def steps_in_range(cls, length: int) -> int:
+        # Not ge/le: this message names the range, as the journey builder's own check does.
+        if not JOURNEY_MIN_STEPS <= length <= JOURNEY_MAX_STEPS:
+            raise ValueError(f"a journey has {JOURNEY_MIN_STEPS} to {JOURNEY_MAX_STEPS} steps (length {length})")
+        return length
 
     @model_validator(mode="after")
     def one_destination(self) -> JourneyRequest:

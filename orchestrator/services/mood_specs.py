@@ -22,7 +22,7 @@ class MoodResolver:
 
     async def resolve(self, spec: MoodSpec, viewer_id: str | None) -> ResolvedMood:
         if spec.label is not None:
-            label = spec.label.strip().lower()
+            label = spec.label  # exactly as the schema lists them (MOOD_LABELS): nothing else is accepted
             if label not in EMOTION_VALENCE_AROUSAL:
                 raise InvalidInputError(422, f"unknown mood label {spec.label!r}; known: "
                                              f"{sorted(EMOTION_VALENCE_AROUSAL)}")
@@ -32,5 +32,6 @@ class MoodResolver:
             if not event.mood:
                 raise InvalidInputError(422, f"mood event {spec.mood_event_id} has no mood (e.g. no face was found)")
             return ResolvedMood(event.mood.get("label"), float(event.mood["valence"]), float(event.mood["arousal"]))
-        assert spec.valence is not None and spec.arousal is not None
+        # bandit: an invariant for mypy (the schema requires both), not an input check (B101)
+        assert spec.valence is not None and spec.arousal is not None  # nosec B101
         return ResolvedMood(None, spec.valence, spec.arousal)

@@ -63,7 +63,7 @@ class RecommendationService:
             return set(), {"used": False, "reason": "not requested"}
         if not self.spotify.is_linked(user):
             return set(), {"used": False, "reason": "Spotify is not linked"}
-        assert user is not None
+        assert user is not None  # nosec B101  # invariant for mypy, not an input check
         try:
             library = await self.spotify.library(user)
         except (DependencyUnavailableError, InvalidInputError) as error:  # the catalog still answers
@@ -108,18 +108,20 @@ class RecommendationService:
         owner = str(user["_id"])
         start = await self.moods.resolve(request.start, owner)
         if request.preset is not None:
-            preset = request.preset.strip().lower()
+            preset = request.preset  # exactly as the schema lists them
             if preset not in JOURNEY_PRESETS:
                 raise InvalidInputError(422, f"unknown preset {request.preset!r}; known: {sorted(JOURNEY_PRESETS)}")
             end = ResolvedMood(preset, *JOURNEY_PRESETS[preset])
         else:
-            assert request.to is not None
+            assert request.to is not None  # nosec B101  # invariant for mypy, not an input check
             end = await self.moods.resolve(request.to, owner)
         try:
             steps = journey((start.valence, start.arousal), (end.valence, end.arousal), request.length,
                             await self._matrix(), MAX_PER_ARTIST)
         except ValueError as error:
-            raise InvalidInputError(422, str(error)) from error
+            # The length is checked with the request (5 to 100): what remains is a catalog too small for it,
+            # a fact of this server's data rather than a fault of the request.
+            raise InvalidInputError(409, str(error)) from error
         details = await self.catalog.get_many([s.track.track_id for s in steps])
         now = datetime.now(UTC)
         name = request.name or f"From {start.label or 'here'} to {end.label or 'there'}"
@@ -148,7 +150,8 @@ class RecommendationService:
         playlist = await self.playlists.get(owner, playlist_id)
         uris = [t["uri"] for t in playlist.get("tracks", []) if str(t.get("uri") or "").startswith("spotify:track:")]
         if not uris:
-            raise InvalidInputError(422, "the playlist has no Spotify tracks (uri spotify:track:…) to save")
+            # The stored playlist's state, not the request, is what is wrong: a conflict.
+            raise InvalidInputError(409, "the playlist has no Spotify tracks (uri spotify:track:…) to save")
         try:
             spotify_id, url = await self.spotify.save_playlist(user, playlist["name"],
                                                                playlist.get("description") or "", uris)

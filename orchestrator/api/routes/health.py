@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from orchestrator.api.deps import ReadinessDep, SettingsDep
+from orchestrator.api.responses import RETRY_AFTER
 from orchestrator.metrics import REGISTRY
 from orchestrator.schemas import DependencyStatusOut, ReadinessOut
 
@@ -16,7 +17,8 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=ReadinessOut, responses={503: {"model": ReadinessOut}},
+@router.get("/readyz", response_model=ReadinessOut, responses={503: {
+    "model": ReadinessOut, "headers": RETRY_AFTER, "description": "A dependency is down: `dependencies` says which"}},
             summary="Readiness of each dependency; 503 when one is down")
 async def readyz(readiness: ReadinessDep, settings: SettingsDep) -> JSONResponse:
     result = await readiness.check()
@@ -30,6 +32,6 @@ async def readyz(readiness: ReadinessDep, settings: SettingsDep) -> JSONResponse
     return JSONResponse(body.model_dump(), status_code=200 if result.ready else 503, headers=headers)
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics (text exposition format)")
 async def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

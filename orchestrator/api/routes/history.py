@@ -1,17 +1,31 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BeforeValidator
 
 from orchestrator.api.deps import CurrentUserDep, MoodEventsDep
+from orchestrator.api.responses import AUTHENTICATED, error_responses
 from orchestrator.api.routes.moods import event_out
-from orchestrator.schemas import ErrorOut, MoodHistoryOut, MoodSummaryOut
+from orchestrator.schemas import MoodHistoryOut, MoodSummaryOut
 from orchestrator.services.mood_history import summarize
 
 router = APIRouter(prefix="/v1/moods", tags=["history"])
-ERRORS: dict[int | str, dict[str, object]] = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS = error_responses(*AUTHENTICATED, 422)
+# RFC 3339, as the schema's `format: date-time` says (pydantic alone would also take "0.5" as a Unix time and
+# a date-time without an offset).
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, str) and not RFC3339.fullmatch(value):
+        raise ValueError("use an RFC 3339 date-time with an offset, e.g. 2025-01-31T18:00:00Z")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 
 @router.get("/history", response_model=MoodHistoryOut, responses=ERRORS,
@@ -22,8 +36,8 @@ async def history(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     source: Literal["face", "text", "fused"] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
 ) -> MoodHistoryOut:
     items, next_cursor = await events.history(str(user["_id"]), limit, cursor, source, since, until)
     return MoodHistoryOut(items=[event_out(e) for e in items], next_cursor=next_cursor)

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
 from orchestrator.api.deps import CurrentUserDep, JobsDep, MelodiesDep
+from orchestrator.api.responses import AUTHENTICATED, error_responses, link, links
 from orchestrator.errors import DependencyUnavailableError, NotFoundError, UnauthorizedError
 from orchestrator.jobs.progress import SUBSCRIBED, TERMINAL_STAGES
-from orchestrator.schemas import ErrorOut, GenerationJobOut, GenerationJobPage
+from orchestrator.schemas import GenerationJobOut, GenerationJobPage
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
-ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorOut} for code in (401, 404, 409, 422, 503)}
+_JOB_ID = {"job_id": "$response.body#/id"}
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 # WebSocket close codes (4000–4999 are the application's): the HTTP status they stand for + 4000.
@@ -20,7 +21,8 @@ CLOSE_UNAUTHORIZED, CLOSE_NOT_FOUND, CLOSE_UNAVAILABLE = 4401, 4404, 4503
 SNAPSHOT_INTERVAL_S = 5.0  # re-read the job this often while waiting, in case an event was lost
 
 
-@router.get("/jobs", response_model=GenerationJobPage, responses=ERRORS, summary="The caller's generation jobs")
+@router.get("/jobs", response_model=GenerationJobPage, responses=error_responses(*AUTHENTICATED, 422),
+            summary="The caller's generation jobs")
 async def list_jobs(user: CurrentUserDep, jobs: JobsDep, melodies: MelodiesDep, limit: Limit = 20,
                     cursor: Cursor = None) -> GenerationJobPage:
     items, next_cursor = await jobs.page(str(user["_id"]), limit, cursor)
@@ -28,12 +30,15 @@ async def list_jobs(user: CurrentUserDep, jobs: JobsDep, melodies: MelodiesDep, 
     return GenerationJobPage(items=described, next_cursor=next_cursor)
 
 
-@router.get("/jobs/{job_id}", response_model=GenerationJobOut, responses=ERRORS)
+@router.get("/jobs/{job_id}", response_model=GenerationJobOut, operation_id="get_job", responses={
+    **error_responses(*AUTHENTICATED, 404, 422), 200: links(RetryJob=link("retry_job", _JOB_ID))})
 async def get_job(job_id: str, user: CurrentUserDep, jobs: JobsDep, melodies: MelodiesDep) -> GenerationJobOut:
     return GenerationJobOut.model_validate(await melodies.describe(await jobs.get(str(user["_id"]), job_id)))
 
 
-@router.post("/jobs/{job_id}/retry", response_model=GenerationJobOut, status_code=202, responses=ERRORS,
+@router.post("/jobs/{job_id}/retry", response_model=GenerationJobOut, status_code=202, operation_id="retry_job",
+             responses={**error_responses(*AUTHENTICATED, 404, 409, 422, descriptions={
+                 409: "Only a failed job can be retried"}), 202: links(GetJob=link("get_job", _JOB_ID))},
              summary="Queue a failed job again (same parameters and seed)")
 async def retry_job(job_id: str, user: CurrentUserDep, melodies: MelodiesDep) -> GenerationJobOut:
     return GenerationJobOut.model_validate(await melodies.describe(await melodies.retry(str(user["_id"]), job_id)))

@@ -3,7 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from orchestrator.api.deps import CurrentUserDep, MelodiesDep
-from orchestrator.schemas import ErrorOut, GenerationJobOut, MelodyRequest
+from orchestrator.api.responses import AUTHENTICATED, error_responses, link, links
+from orchestrator.schemas import GenerationJobOut, MelodyRequest
 
 router = APIRouter(prefix="/v1", tags=["melodies"])
 
@@ -12,7 +13,13 @@ router = APIRouter(prefix="/v1", tags=["melodies"])
     "/melodies",
     response_model=GenerationJobOut,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={code: {"model": ErrorOut} for code in (401, 422, 503)},
+    responses={**error_responses(*AUTHENTICATED, 404, 422, 429, descriptions={
+        404: "mood_event_id names no mood event of yours",
+        422: "Invalid parameters, an unknown mood label or instrument, or a mood event without a mood",
+        429: "You have MUSEAIKA_MAX_ACTIVE_JOBS_PER_USER melodies queued or being made (or a rate limit)"}),
+        202: links(GetJob=link("get_job", {"job_id": "$response.body#/id"}),
+                   RetryJob=link("retry_job", {"job_id": "$response.body#/id"}))},
+    operation_id="create_melody",
     summary="Queue an original melody (MIDI, WAV, OGG) for a mood",
     description="Answers at once with the job; follow it on `WS /v1/jobs/{id}/events` or `GET /v1/jobs/{id}`.",
 )

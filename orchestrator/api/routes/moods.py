@@ -4,6 +4,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from orchestrator.api.deps import (
@@ -15,9 +16,9 @@ from orchestrator.api.deps import (
     TextMoodDep,
     owner_of,
 )
+from orchestrator.api.responses import OPTIONAL_AUTH, error_responses, link, links
 from orchestrator.errors import InvalidInputError
 from orchestrator.schemas import (
-    ErrorOut,
     FaceMoodResponse,
     FusedMoodResponse,
     MoodEventOut,
@@ -30,9 +31,19 @@ from orchestrator.store.mood_events import MoodEvent
 
 router = APIRouter(prefix="/v1", tags=["moods"])
 
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorOut} for code in (400, 413, 415, 422, 503)
-}
+# 401: a token that is sent must be valid (and is needed at all on a server that allows no anonymous moods).
+TEXT_ERRORS = error_responses(400, 401, 413, 422, 503, descriptions={
+    413: "The body, or the text, is longer than its limit (MUSEAIKA_MAX_TEXT_CHARS)"})
+IMAGE_ERRORS = error_responses(400, 401, 413, 415, 422, 503, descriptions={
+    400: "The upload is empty, or the body cannot be read",
+    413: "The upload is larger than MUSEAIKA_MAX_UPLOAD_BYTES, or the image has more pixels than "
+         "MUSEAIKA_MAX_IMAGE_PIXELS (a decompression bomb)",
+    415: "The upload is not a JPEG, PNG or WebP image"})
+# A mood answer leads to its stored event, and to a melody and tracks for that mood.
+_MOOD_OF_EVENT = {"mood": {"mood_event_id": "$response.body#/event_id"}}
+EVENT_LINKS = links(GetMoodEvent=link("get_mood_event", {"event_id": "$response.body#/event_id"}),
+                    MelodyForMood=link("create_melody", request_body=_MOOD_OF_EVENT),
+                    TracksForMood=link("recommend", request_body=_MOOD_OF_EVENT))
 
 
 async def read_upload(upload: UploadFile, settings: Settings) -> bytes:
@@ -43,8 +54,8 @@ async def read_upload(upload: UploadFile, settings: Settings) -> bytes:
     return data
 
 
-@router.post("/moods/face", response_model=FaceMoodResponse, responses=ERRORS,
-             summary="Detect every face in a photo, its emotions, and one overall mood")
+@router.post("/moods/face", response_model=FaceMoodResponse, responses={**IMAGE_ERRORS, 200: EVENT_LINKS},
+             openapi_extra=OPTIONAL_AUTH, summary="Detect every face in a photo, its emotions, and one overall mood")
 async def face_mood(
     service: FaceMoodDep,
     settings: SettingsDep,
@@ -58,9 +69,9 @@ async def face_mood(
     })
 
 
-@router.post("/moods/text", response_model=TextMoodResponse, responses=ERRORS,
+@router.post("/moods/text", response_model=TextMoodResponse, responses={**TEXT_ERRORS, 200: EVENT_LINKS},
              summary="Emotions and mood of a sentence",
-             openapi_extra={"requestBody": {"content": {"application/json": {
+             openapi_extra={**OPTIONAL_AUTH, "requestBody": {"content": {"application/json": {
                  "schema": TextMoodRequest.model_json_schema()}}, "required": True}})
 async def text_mood(request: Request, service: TextMoodDep, user: OptionalUserDep) -> TextMoodResponse:
     # The body is parsed here rather than by FastAPI so that invalid UTF-8 is a 400, not a 422.
@@ -74,8 +85,8 @@ async def text_mood(request: Request, service: TextMoodDep, user: OptionalUserDe
     try:
         parsed = TextMoodRequest.model_validate(payload)
     except ValidationError as error:
-        raise InvalidInputError(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                              for e in error.errors())) from error
+        # The same 422 as a body FastAPI validated: `detail` and each field in `errors`.
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from error
     event, scores = await service.analyze(parsed.text, parsed.language, owner_of(user))
     return TextMoodResponse.model_validate({
         "event_id": event.id, "text": event.text, "mood": event.mood, "reason": scores.reason,
@@ -83,8 +94,11 @@ async def text_mood(request: Request, service: TextMoodDep, user: OptionalUserDe
     })
 
 
-@router.post("/moods", response_model=FusedMoodResponse, responses=ERRORS,
-             summary="A photo, a text, or both: each part's emotions and one fused mood")
+@router.post("/moods", response_model=FusedMoodResponse,
+             responses={**error_responses(400, 401, 413, 415, 422, 503, descriptions={
+                 413: IMAGE_ERRORS[413]["description"] + "; or the text is longer than MUSEAIKA_MAX_TEXT_CHARS",
+                 415: IMAGE_ERRORS[415]["description"]}), 200: EVENT_LINKS},
+             openapi_extra=OPTIONAL_AUTH, summary="A photo, a text, or both: each part's emotions and one fused mood")
 async def fused_mood(
     service: FusedMoodDep,
     settings: SettingsDep,
@@ -117,7 +131,8 @@ def event_out(event: MoodEvent) -> MoodEventOut:
     })
 
 
-@router.get("/mood-events/{event_id}", response_model=MoodEventOut, responses={404: {"model": ErrorOut}},
+@router.get("/mood-events/{event_id}", response_model=MoodEventOut, responses=error_responses(401, 404, 422, 503),
+            operation_id="get_mood_event", openapi_extra=OPTIONAL_AUTH,
             summary="Read back a stored mood event (an owned one only with its owner's token)")
 async def get_mood_event(event_id: str, events: MoodEventsDep, user: OptionalUserDep) -> MoodEventOut:
     return event_out(await events.get_visible(event_id, owner_of(user)))

@@ -5,20 +5,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from orchestrator.api.deps import CurrentUserDep, SpotifyDep
+from orchestrator.api.responses import AUTHENTICATED, error_responses
 from orchestrator.errors import InvalidInputError
-from orchestrator.schemas import ErrorOut, SpotifyLinkOut, SpotifyLoginOut
+from orchestrator.schemas import SpotifyLinkOut, SpotifyLoginOut
 
 router = APIRouter(prefix="/v1/spotify", tags=["spotify"])
-ERRORS: dict[int | str, dict[str, object]] = {code: {"model": ErrorOut} for code in (400, 401, 403, 409, 501, 503)}
+NOT_CONFIGURED = {501: "Spotify is not configured on this server (MUSEAIKA_SPOTIFY_CLIENT_ID)"}
 
 
-@router.get("/login", response_model=SpotifyLoginOut, responses=ERRORS,
+@router.get("/login", response_model=SpotifyLoginOut, responses=error_responses(*AUTHENTICATED, 501,
+                                                                                 descriptions=NOT_CONFIGURED),
             summary="Start linking Spotify: the authorize URL to open in the user's browser")
 async def login(user: CurrentUserDep, spotify: SpotifyDep) -> SpotifyLoginOut:
     return SpotifyLoginOut(authorize_url=await spotify.login_url(user))
 
 
-@router.get("/callback", response_model=SpotifyLinkOut, responses=ERRORS,
+@router.get("/callback", response_model=SpotifyLinkOut, responses=error_responses(
+                400, 403, 409, 422, 501, 503, descriptions={
+                    **NOT_CONFIGURED, 400: "Spotify did not authorize, or the state is unknown or expired",
+                    403: "Spotify refuses this account (an app in development mode serves only its allow-list)",
+                    409: "Spotify no longer accepts the new link"}),
             summary="Where Spotify sends the browser back; the state names the user who started the login")
 async def callback(spotify: SpotifyDep, state: Annotated[str, Query(max_length=200)],
                    code: Annotated[str | None, Query(max_length=2000)] = None,
@@ -28,12 +34,12 @@ async def callback(spotify: SpotifyDep, state: Annotated[str, Query(max_length=2
     return await spotify.finish_login(state, code)
 
 
-@router.get("/link", response_model=SpotifyLinkOut, responses=ERRORS)
+@router.get("/link", response_model=SpotifyLinkOut, responses=error_responses(*AUTHENTICATED))
 async def link_status(user: CurrentUserDep, spotify: SpotifyDep) -> dict[str, Any]:
     return spotify.describe(user)
 
 
-@router.delete("/link", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+@router.delete("/link", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(*AUTHENTICATED))
 async def unlink(user: CurrentUserDep, spotify: SpotifyDep) -> Response:
     await spotify.unlink(user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,124 @@
+"""The error answers of the API, documented once: what each status means, its body and its headers.
+
+Routes list the statuses they can answer (`error_responses(401, 404, ...)`), so the OpenAPI schema names every
+status a client can get, with the body it then carries (orchestrator/api/errors.py writes them):
+`{"detail": "<why>"}`, plus `errors` (each invalid field) on a 422 from request validation and `dependency` on a
+503. 429 (rate limits) is added to every limited operation by orchestrator/api/rate_limit_middleware.py; a route
+lists it itself where the route also refuses with it (login attempts, the melody quota). The schema-driven
+fuzzing (tests/test_api_fuzz.py) holds the server to all of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from orchestrator.schemas import ErrorOut, UnavailableOut, ValidationErrorOut
+
+Responses = dict[int | str, dict[str, Any]]
+
+_SECONDS = {"type": "integer", "minimum": 0}
+RETRY_AFTER: dict[str, Any] = {
+    "Retry-After": {"description": "Seconds to wait before trying again", "required": True, "schema": _SECONDS}}
+WWW_AUTHENTICATE: dict[str, Any] = {
+    "WWW-Authenticate": {"description": "How to authenticate: `Bearer`", "required": True,
+                         "schema": {"type": "string"}}}
+
+_ERRORS: dict[int, tuple[type[BaseModel], str, dict[str, Any]]] = {
+    400: (ErrorOut, "The request cannot be read (e.g. a body that is not UTF-8 or JSON, an empty upload)", {}),
+    401: (ErrorOut, "Credentials missing, invalid or expired", WWW_AUTHENTICATE),
+    403: (ErrorOut, "Refused for this account", {}),
+    404: (ErrorOut, "No such item, or not one of yours", {}),
+    409: (ErrorOut, "Conflicts with the current state of the item or account", {}),
+    413: (ErrorOut, "The body, upload, image or text is larger than its limit", {}),
+    415: (ErrorOut, "The upload is not an image we read (JPEG, PNG or WebP)", {}),
+    422: (ValidationErrorOut, "Invalid parameters or body: `detail` says which and why", {}),
+    429: (ErrorOut, "Too many requests or attempts: retry after Retry-After seconds", RETRY_AFTER),
+    501: (ErrorOut, "Not configured on this server", {}),
+    503: (UnavailableOut, "A dependency (named in `dependency`) is unavailable: retry after Retry-After seconds",
+          RETRY_AFTER),
+}
+# Routes that need an account: the token is checked against the user store (MongoDB), which may be down.
+# (A route with a body also gets 400 (complete_openapi) and 413 (api/middleware.py).)
+AUTHENTICATED = (401, 503)
+# Security of the mood routes: a token is optional (without one, nothing is stored as the caller's), unless the
+# server needs one (MUSEAIKA_ALLOW_ANONYMOUS_MOODS=false: then 401). FastAPI lists the bearer scheme; the empty
+# requirement added here (lists are concatenated) says "or none".
+OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
+
+
+def error_responses(*codes: int, descriptions: dict[int, str] | None = None) -> Responses:
+    """The documented answers for `codes` (each with its model, description and headers); `descriptions`
+    words a status for one route."""
+    responses: Responses = {}
+    for code in sorted(set(codes)):
+        model, description, headers = _ERRORS[code]
+        entry: dict[str, Any] = {"model": model, "description": (descriptions or {}).get(code, description)}
+        if headers:
+            entry["headers"] = headers
+        responses[code] = entry
+    return responses
+
+
+def link(operation_id: str, parameters: dict[str, str] | None = None, request_body: Any = None) -> dict[str, Any]:
+    """One OpenAPI link: the operation a success answer leads to, with values taken from that answer
+    (runtime expressions such as `$response.body#/id`, also nested in `request_body`)."""
+    definition: dict[str, Any] = {"operationId": operation_id}
+    if parameters:
+        definition["parameters"] = parameters
+    if request_body is not None:
+        definition["requestBody"] = request_body
+    return definition
+
+
+def links(**named: dict[str, Any]) -> dict[str, Any]:
+    """The `links` of a success answer, by name: `responses={201: links(GetPlaylist=link(...))}`."""
+    return {"links": named}
+
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+BODY_UNREADABLE: dict[str, Any] = {
+    "description": "The body cannot be read (e.g. bytes that are not UTF-8, broken multipart)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+_FASTAPI_VALIDATION = "#/components/schemas/HTTPValidationError"
+
+
+def _nullable_binary_to_optional(schema: dict[str, Any]) -> None:
+    """A multipart file part is sent or left out; it cannot be null (FastAPI writes `UploadFile | None` as
+    anyOf [binary, null], and a client that sends "null" gets a 422)."""
+    for component in schema.get("components", {}).get("schemas", {}).values():
+        for name, field in component.get("properties", {}).items():
+            options = field.get("anyOf", [])
+            binary = [o for o in options if o.get("format") == "binary" or "contentMediaType" in o]
+            if binary and all(o in binary or o == {"type": "null"} for o in options):
+                rest = {k: v for k, v in field.items() if k not in ("anyOf", "default")}
+                component["properties"][name] = {**binary[0], **rest}
+
+
+def complete_openapi(app: FastAPI) -> None:
+    """Answers that FastAPI gives but leaves out of the generated schema, or documents in another shape
+    (413 for bodies over the limit: api/middleware.py; 429: api/rate_limit_middleware.py):
+    - 400 on every operation with a body: FastAPI's answer to a body it cannot parse;
+    - our 422 (`detail` + `errors`, api/errors.py) where FastAPI documents its own `HTTPValidationError`."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for item in schema.get("paths", {}).values():
+            for method, operation in item.items():
+                if method not in HTTP_METHODS:
+                    continue
+                responses = operation.setdefault("responses", {})
+                if "requestBody" in operation:
+                    responses.setdefault("400", BODY_UNREADABLE)
+                validation = responses.get("422", {}).get("content", {}).get("application/json", {})
+                if validation.get("schema", {}).get("$ref") == _FASTAPI_VALIDATION:
+                    responses["422"] = {"description": _ERRORS[422][1], "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ValidationErrorOut"}}}}
+        _nullable_binary_to_optional(schema)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(unused, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
