@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from bson import ObjectId
 from pymongo import MongoClient
 
 from launcher.stack import Stack
@@ -232,3 +233,15 @@ def test_production_refuses_a_default_or_short_secret() -> None:
     with pytest.raises(RuntimeError, match="S3_SECRET_KEY"):
         check_production_safety(Settings(environment="production", jwt_secret="x" * 40))
     check_production_safety(Settings(environment="production", jwt_secret="x" * 40, s3_secret_key="y" * 40))
+
+
+def test_anonymous_mood_events_have_unguessable_ids(api: httpx.Client) -> None:
+    """Anyone with an anonymous event's id may read it, so its neighbours must not be derivable from it."""
+    first, second = (api.post("/v1/moods/text", json={"text": text}).json()["event_id"]
+                     for text in ("what a happy day", "i feel so sad"))
+    a, b = ObjectId(first).binary, ObjectId(second).binary
+    # Plain ObjectIds made back to back share 9 bytes (time + process) and differ by 1 in the counter.
+    assert a[:9] != b[:9] or abs(int.from_bytes(a[9:], "big") - int.from_bytes(b[9:], "big")) > 1000
+    neighbour = ObjectId(a[:9] + ((int.from_bytes(a[9:], "big") + 1) % 2**24).to_bytes(3, "big"))
+    assert api.get(f"/v1/mood-events/{neighbour}").status_code == 404
+    assert api.get(f"/v1/mood-events/{first}").status_code == 200

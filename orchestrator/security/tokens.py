@@ -38,8 +38,10 @@ class TokenIssuer:
 
     def verify(self, token: str, kind: TokenType) -> TokenClaims:
         try:
+            # Pinned: a token naming any other algorithm ("none", HS512, RS256 …) is refused before its
+            # signature is looked at, so the header never chooses how it is checked.
             payload = jwt.decode(token, self.secret, algorithms=[ALGORITHM],
-                                 options={"require": ["sub", "jti", "typ", "exp"]})
+                                 options={"require": ["sub", "jti", "typ", "iat", "exp"]})
         except jwt.PyJWTError as error:
             raise InvalidTokenError(str(error)) from error
         if payload["typ"] != kind:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
+
+from bson import ObjectId
 
 from orchestrator.errors import NotFoundError
 from orchestrator.store.ids import object_id_or_404
@@ -40,7 +43,13 @@ class MoodEventRepository(OwnedCollection):
         super().__init__(store, COLLECTION, "mood event")
 
     async def add(self, event: MoodEvent) -> MoodEvent:
-        document = await self.insert({name: getattr(event, name) for name in DOCUMENT_FIELDS})
+        document: Document = {name: getattr(event, name) for name in DOCUMENT_FIELDS}
+        if event.owner_id is None:
+            # Anyone holding the id may read an anonymous event (get_visible), and ObjectIds are a timestamp
+            # plus a counter: neighbours would be guessable. 96 random bits instead; owned events keep
+            # ordered ids (history pages by them) and are filtered by owner anyway.
+            document["_id"] = ObjectId(secrets.token_bytes(12))
+        document = await self.insert(document)
         event.id = str(document["_id"])
         return event
 
