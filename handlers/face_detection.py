@@ -80,7 +80,7 @@ class FaceDetector:
         return found
 
     def _look_again(self, image: np.ndarray) -> list[RawDetection]:
-        assert self.second_look is not None
+        assert self.second_look is not None  # nosec B101  # invariant for mypy, not an input check
         rotations = [_rotation(image.shape, degrees) for degrees in self.second_look_rotations]
         views = [image] + [cv2.warpAffine(image, m, (image.shape[1], image.shape[0]),
                                           borderMode=cv2.BORDER_REPLICATE) for m in rotations]

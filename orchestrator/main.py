@@ -14,13 +14,16 @@ from fastapi.staticfiles import StaticFiles
 
 from orchestrator.api.errors import install_error_handlers
 from orchestrator.api.middleware import RequestLimitsAndMetrics
+from orchestrator.api.rate_limit_middleware import install_rate_limits
+from orchestrator.api.responses import complete_openapi
 from orchestrator.api.routes import accounts, health, history, jobs, melodies, moods, recommendations, spotify
 from orchestrator.api.routes import playlists as playlists_routes
+from orchestrator.api.security_headers import install_security_headers
 from orchestrator.catalog.store import TrackCatalog
 from orchestrator.errors import DependencyUnavailableError
 from orchestrator.inference.factory import create_backend
 from orchestrator.jobs.progress import ProgressEvents
-from orchestrator.jobs.queue import JobQueue, redis_client
+from orchestrator.jobs.queue import JobQueue, RedisTimeouts, redis_client
 from orchestrator.logging_setup import configure_logging
 from orchestrator.security.throttle import LoginThrottle
 from orchestrator.security.tokens import TokenIssuer
@@ -57,7 +60,7 @@ def build_spotify(settings: Settings, users: UserRepository) -> SpotifyLinkServi
     app = SpotifyApp(settings.spotify_client_id, settings.spotify_redirect_uri,
                      settings.spotify_accounts_url.rstrip("/"), tuple(settings.spotify_scopes),
                      settings.spotify_timeout_s)
-    authorizer = SpotifyAuthorizer(app, redis_client(settings.redis_url))
+    authorizer = SpotifyAuthorizer(app, redis_client(settings.redis_url, RedisTimeouts.from_settings(settings)))
     gateway = SpotifyGateway(settings.spotify_api_url, authorizer, settings.spotify_timeout_s,
                              settings.spotify_max_wait_s)
     return SpotifyLinkService(users, authorizer, gateway, vault)
@@ -72,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         inference = create_backend(settings)
         await inference.start()
-        store = MongoStore(settings.mongo_url, settings.mongo_database, settings.mongo_timeout_ms)
+        store = MongoStore.from_settings(settings)
         events = MoodEventRepository(store)
         users = UserRepository(store)
         playlists = PlaylistRepository(store)
@@ -97,8 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.face_mood = face
         app.state.text_mood = text
         app.state.fused_mood = FusedMoodService(face, text, events)
-        queue = JobQueue(settings.redis_url, settings.job_heartbeat_s, settings.job_timeout_s, settings.job_retries)
-        progress = ProgressEvents(settings.redis_url)
+        redis_timeouts = RedisTimeouts.from_settings(settings)
+        queue = JobQueue(settings.redis_url, settings.job_heartbeat_s, settings.job_timeout_s, settings.job_retries,
+                         redis_timeouts, settings.job_retry_delay_s, settings.job_retry_max_delay_s)
+        progress = ProgressEvents(settings.redis_url, redis_timeouts)
         moods = MoodResolver(events)
         app.state.melodies = MelodyService(jobs, queue, objects, moods, settings.max_active_jobs_per_user)
         app.state.spotify = build_spotify(settings, users)
@@ -108,7 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.recommendations = RecommendationService(catalog, moods, app.state.spotify, playlists,
                                                           settings.spotify_use_recommendations_endpoint)
         app.state.progress = progress
-        app.state.readiness = ReadinessService(inference, store, settings.models, queue, objects)
+        app.state.readiness = ReadinessService(inference, store, settings.models, queue, objects,
+                                               settings.readiness_timeout_s)
         try:
             yield
         finally:
@@ -117,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await queue.close()
             await progress.close()
             await objects.close()
+            if rate_limiter is not None:
+                await rate_limiter.close()
 
     app = FastAPI(
         title="MuseAIka",
@@ -137,10 +145,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(spotify.router)
     app.include_router(recommendations.router)
     app.mount("/try", StaticFiles(directory=WEB_DIRECTORY, html=True), name="try")
+    complete_openapi(app)
 
     app.add_middleware(RequestLimitsAndMetrics, max_body_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES,
                        max_json_bytes=settings.max_json_bytes)
+    # Outside the body limits: a throttled caller is refused before any of its body is read.
+    rate_limiter = install_rate_limits(app, settings)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["Authorization", "Content-Type"])
+    install_security_headers(app, settings)  # last added = outermost: every answer above gets them
     return app

@@ -10,8 +10,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEVELOPMENT_SECRET = "development-only-secret-change-me"
-DEVELOPMENT_S3_SECRET_KEY = "museaika-secret"
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # nosec B105  # refused outside development
+DEVELOPMENT_S3_SECRET_KEY = "museaika-secret"  # nosec B105  # refused outside development
 
 
 class Settings(BaseSettings):
@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     embedded_work_dir: Path = REPO_ROOT / "runtime" / "embedded"
     inference_timeout_s: float = 30.0
     models: list[str] = ["emotion", "sentiment"]
+    # Which archive version each model serves (model_store/<name>-<version>.mar; 1.0.0 is <name>.mar). Emotion
+    # 2.0.0 is our FER2013 VGG; {"emotion": "1.0.0"} rolls back to fer's mini-Xception. Answers carry the
+    # version that produced them. On TorchServe the launcher loads these; `python -m modelops` switches live.
+    model_versions: dict[str, str] = {"emotion": "2.0.0"}
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "museaika"
@@ -48,15 +52,21 @@ class Settings(BaseSettings):
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     s3_bucket: str = "museaika"
-    # S3 signatures (SigV4) allow presigned URLs for at most 7 days.
-    presigned_url_ttl_s: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    # Links to generated files: anyone holding one can download until it expires, so they are short-lived
+    # (SigV4 would allow 7 days; a day at most here).
+    presigned_url_ttl_s: int = Field(default=3600, gt=0, le=24 * 3600)
     # The generation worker (python -m orchestrator.jobs.worker): the models it serves itself, how many
     # jobs it runs at once, and when a job counts as lost (no heartbeat) and is retried.
     worker_models: list[str] = ["melody"]
     worker_concurrency: int = Field(default=2, ge=1)
     job_heartbeat_s: int = Field(default=15, ge=1)
     job_timeout_s: int = Field(default=300, ge=1)
-    job_retries: int = Field(default=3, ge=1, description="attempts in all, the first included")
+    # A job whose dependency (S3, a model server) is down is retried with exponential backoff (saq: full jitter,
+    # each delay up to retry_delay_s · 2^attempt, capped): 6 attempts ride out an outage of about half a minute
+    # on average, a minute at most, before the job fails with its reason (and can still be retried by the user).
+    job_retries: int = Field(default=6, ge=1, description="attempts in all, the first included")
+    job_retry_delay_s: float = Field(default=2.0, ge=0)
+    job_retry_max_delay_s: float = Field(default=30.0, gt=0)
     job_sweep_interval_s: int = Field(default=2, ge=1)
     max_active_jobs_per_user: int = Field(default=5, ge=1, description="queued + running; more is a 429")
 
@@ -80,6 +90,18 @@ class Settings(BaseSettings):
     text_languages: list[str] = ["en"]
     retry_after_s: int = 5
 
+    # Timeouts on outbound calls: a dependency that stops answering (hung, frozen, cut off) costs a call at
+    # most about this long, then a 503 with Retry-After; a refused connection fails at once. The others:
+    # MONGO_TIMEOUT_MS (server selection and connect), INFERENCE_TIMEOUT_S (a whole TorchServe call),
+    # SPOTIFY_TIMEOUT_S (connect, and each read). docs/fault_injection.md measures them.
+    mongo_socket_timeout_ms: int = Field(default=10_000, gt=0, description="waiting for one MongoDB reply")
+    redis_connect_timeout_s: float = Field(default=2.0, gt=0)
+    redis_socket_timeout_s: float = Field(default=5.0, gt=0, description="waiting for one Redis reply")
+    s3_connect_timeout_s: float = Field(default=2.0, gt=0)
+    s3_read_timeout_s: float = Field(default=3.0, gt=0, description="waiting for each chunk of an S3 answer")
+    torchserve_connect_timeout_s: float = Field(default=2.0, gt=0)
+    readiness_timeout_s: float = Field(default=3.0, gt=0, description="each dependency's check in /readyz")
+
     # Accounts. Outside development the app refuses to start with the default secret.
     environment: Literal["development", "production"] = "development"
     jwt_secret: str = DEVELOPMENT_SECRET
@@ -89,8 +111,26 @@ class Settings(BaseSettings):
     login_failures_per_email: str = "5/minute"
     login_failures_per_client: str = "50/minute"
     cors_origins: list[str] = []
+    # The public URL is https (TLS here or at a proxy): browsers are told to use nothing else (HSTS).
+    served_over_https: bool = False
     max_json_bytes: int = Field(default=256 * 1024, gt=0)
     log_level: str = "INFO"
+
+    # Abuse limits (orchestrator/security/rate_limits.py): "<count>/<period>" as the `limits` library reads it
+    # ("600/minute", "20 per 10 seconds"), counted in a moving window in Redis (REDIS_URL), shared by every
+    # instance. Every request counts against its client address; one with a valid access token also against
+    # its user; costly routes (inference, melody jobs, Spotify writes) also against RATE_LIMIT_COSTLY (per user,
+    # else per address); sign-up/login/refresh against RATE_LIMIT_AUTH_PER_IP. Over a limit: 429 + Retry-After.
+    # /healthz, /readyz and /metrics are never limited. Redis away: each process counts on its own until it
+    # is back (probed again every RATE_LIMIT_REDIS_RETRY_S). Behind a proxy, run uvicorn with
+    # --forwarded-allow-ips so the client address is the caller's, not the proxy's.
+    rate_limit_enabled: bool = True
+    rate_limit_per_ip: str = "600/minute"
+    rate_limit_per_user: str = "300/minute"
+    rate_limit_costly: str = "60/minute"
+    rate_limit_auth_per_ip: str = "30/minute"
+    rate_limit_redis_timeout_s: float = Field(default=0.5, gt=0, description="longest wait for the limiter's Redis")
+    rate_limit_redis_retry_s: float = Field(default=5.0, gt=0, description="Redis away: try it again after this")
 
 
 def check_production_safety(settings: Settings) -> None:

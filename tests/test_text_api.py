@@ -109,10 +109,11 @@ def test_fused_with_one_part_or_none(api: httpx.Client) -> None:
 
 
 def store_with_face_model(root: Path) -> Path:
-    """A model store holding the real emotion.mar and no sentiment archive (yet)."""
+    """A model store holding the real emotion archives (both versions) and no sentiment archive (yet)."""
     store = root / "store"
     store.mkdir()
-    shutil.copy(REPO_ROOT / "model_store" / "emotion.mar", store / "emotion.mar")
+    for archive in ("emotion.mar", "emotion-2.0.0.mar"):
+        shutil.copy(REPO_ROOT / "model_store" / archive, store / archive)
     return store
 
 

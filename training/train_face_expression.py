@@ -102,7 +102,8 @@ def train(args: argparse.Namespace) -> None:
 
     start_epoch, best_accuracy, history, seconds = 0, 0.0, [], 0.0
     if args.resume and last_path.exists():
-        state = torch.load(last_path, map_location=device, weights_only=False)
+        # bandit: our own checkpoint of this run (B614)
+        state = torch.load(last_path, map_location=device, weights_only=False)  # nosec B614
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])

@@ -31,7 +31,7 @@ from locust import HttpUser, LoadTestShape, between, task  # type: ignore[import
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PHOTO = (REPO_ROOT / "tests" / "fixtures" / "astronaut.jpg").read_bytes()
-PASSWORD = "correct horse 42"
+PASSWORD = "correct horse 42"  # nosec B105  # the load test's throwaway accounts
 SENTENCES = ["I finally got the job, I am so happy!", "What a wonderful day", "I miss them so much.",
              "This traffic makes me furious.", "I am a bit nervous about tomorrow.", "Calm evening, tea and a book."]
 MOOD_LABELS = ["happy", "sad", "angry", "fear", "neutral", "surprise", "joy", "love"]
@@ -102,19 +102,22 @@ class Listener(Account):
                 response.failure("no face found in astronaut.jpg")
 
     def text_mood(self) -> None:
-        with self.client.post("/v1/moods/text", json={"text": random.choice(SENTENCES), "language": "en"},
+        text = random.choice(SENTENCES)  # nosec B311  # load-test input, not a secret
+        with self.client.post("/v1/moods/text", json={"text": text, "language": "en"},
                               headers=self.headers, name="/v1/moods/text", catch_response=True) as response:
             self.expect(response)
 
     def fused_mood(self) -> str | None:
+        text = random.choice(SENTENCES)  # nosec B311  # load-test input, not a secret
         with self.client.post("/v1/moods", files={"image": ("astronaut.jpg", PHOTO, "image/jpeg")},
-                              data={"text": random.choice(SENTENCES), "language": "en"}, headers=self.headers,
+                              data={"text": text, "language": "en"}, headers=self.headers,
                               name="/v1/moods", catch_response=True) as response:
             body = self.expect(response)
         return str(body["event_id"]) if body is not None and body.get("mood") else None
 
     def recommendations(self, event_id: str | None) -> None:
-        mood = {"mood_event_id": event_id} if event_id and self.headers else {"label": random.choice(MOOD_LABELS)}
+        label = random.choice(MOOD_LABELS)  # nosec B311  # load-test input, not a secret
+        mood = {"mood_event_id": event_id} if event_id and self.headers else {"label": label}
         with self.client.post("/v1/recommendations", json={"mood": mood, "limit": 10}, headers=self.headers,
                               name="/v1/recommendations", catch_response=True) as response:
             answer = self.expect(response)
@@ -134,8 +137,9 @@ class Creator(Account):
 
     @task
     def melody(self) -> None:
-        body = {"mood": {"valence": round(random.uniform(-1, 1), 2), "arousal": round(random.uniform(-1, 1), 2)},
-                "bars": random.randint(2, 4)}
+        # Random load-test input, not secrets (bandit B311).
+        valence, arousal, bars = random.uniform(-1, 1), random.uniform(-1, 1), random.randint(2, 4)  # nosec B311
+        body = {"mood": {"valence": round(valence, 2), "arousal": round(arousal, 2)}, "bars": bars}
         started = time.perf_counter()
         with self.client.post("/v1/melodies", json=body, headers=self.headers, name="/v1/melodies",
                               catch_response=True) as response:

@@ -203,7 +203,7 @@ class StandinState:
         self.access_tokens[access] = AccessToken(user_id, client_id, scopes,
                                                  time.monotonic() + self.config.token_ttl_s)
         body: JSON = {"access_token": access, "token_type": "Bearer", "expires_in": int(self.config.token_ttl_s),
-                      "scope": " ".join(sorted(scopes))}
+                      "scope": " ".join(sorted(scopes))}  # nosec B105  # "Bearer": a token type's name
         if with_refresh and user_id is not None:
             refresh = "AQ" + secrets.token_urlsafe(90)
             self.refresh_tokens[refresh] = RefreshToken(user_id, client_id, scopes, public_client)

@@ -158,7 +158,7 @@ def build_library(user: SeedUser, catalog: dict[str, CatalogTrack], order: Seque
             resolved.append(catalog[track_id])
         return resolved
 
-    rng = random.Random(f"library:{user.id}")
+    rng = random.Random(f"library:{user.id}")  # nosec B311  # seeded for reproducibility, not a secret
     if user.saved_tracks is not None:
         saved = resolve(user.saved_tracks)
     else:
@@ -172,7 +172,8 @@ def build_library(user: SeedUser, catalog: dict[str, CatalogTrack], order: Seque
         if user.top_tracks is not None:
             library.top[time_range] = resolve(user.top_tracks.get(time_range, []))
         else:
-            range_rng = random.Random(f"top:{user.id}:{time_range}")
+            # bandit: seeded for reproducibility, not a secret (B311)
+            range_rng = random.Random(f"top:{user.id}:{time_range}")  # nosec B311
             count = min(user.top_count, len(order))
             library.top[time_range] = [catalog[i] for i in range_rng.sample(list(order), count)]
     return library
