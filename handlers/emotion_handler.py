@@ -31,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "detection_thresholds": [0.6, 0.7, 0.7],  # MTCNN's P-, R- and O-Net cut-offs (facenet-pytorch's defaults)
     "second_look": False,  # see handlers/face_detection.py
     "second_look_thresholds": [0.3, 0.4, 0.6],
-    "second_look_min_score": 0.7,
+    "second_look_min_score": 0.95,
     "second_look_rotations": [-30, 30],
     "max_pixels": 40_000_000,
 }
