@@ -1,6 +1,7 @@
 """Rate limits against real orchestrators and a real Redis: per address, per user, the tighter rules of costly
-and account routes, one count shared by two instances, WebSocket upgrades, exempt probes, and Redis going
-away (each process counts on its own) and coming back.
+and account routes (costly ones per address too, however many accounts call), a refusal that spends no other
+budget, one count shared by two instances, WebSocket upgrades, exempt probes, the metrics of refused requests,
+and Redis going away (each process counts on its own) and coming back.
 
 Runs on its own stack (own Redis, which one test stops; shared Mongo-wire server and S3) with low limits, plus
 a second orchestrator on the same Redis. Each test calls from addresses of its own (127.0.x.y: all of
@@ -21,17 +22,19 @@ from websockets.sync.client import connect
 
 from launcher import services
 from launcher.process import ManagedProcess
-from launcher.stack import Stack, StackConfig
+from launcher.stack import Stack
 from orchestrator.api.rate_limit_middleware import AUTH_ROUTES, COSTLY_ROUTES, EXEMPT_ROUTES
 from orchestrator.main import create_app
 from orchestrator.settings import Settings
 from tests.api_client import bearer, new_email, sign_up_and_login
+from tests.stacks import SharedServices
 
-PER_IP, PER_USER, COSTLY, AUTH, WINDOW_S = 10, 5, 3, 4, 15
+PER_IP, PER_USER, COSTLY, COSTLY_PER_IP, AUTH, WINDOW_S = 10, 5, 3, 5, 4, 15
 LIMITS = {
     "MUSEAIKA_RATE_LIMIT_PER_IP": f"{PER_IP}/{WINDOW_S} seconds",
     "MUSEAIKA_RATE_LIMIT_PER_USER": f"{PER_USER}/{WINDOW_S} seconds",
     "MUSEAIKA_RATE_LIMIT_COSTLY": f"{COSTLY}/{WINDOW_S} seconds",
+    "MUSEAIKA_RATE_LIMIT_COSTLY_PER_IP": f"{COSTLY_PER_IP}/{WINDOW_S} seconds",
     "MUSEAIKA_RATE_LIMIT_AUTH_PER_IP": f"{AUTH}/{WINDOW_S} seconds",
     # A loaded test machine can be slow to answer; a spurious fallback to memory would skew the counts.
     "MUSEAIKA_RATE_LIMIT_REDIS_TIMEOUT_S": "2",
@@ -52,12 +55,9 @@ def client_from(base_url: str, address: str) -> httpx.Client:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, mongo_database: str,
-          s3_endpoint: services.S3Endpoint) -> Iterator[Stack]:
-    config = StackConfig(run_dir=tmp_path_factory.mktemp("rate_limits"), mongo_url=mongo_url,
-                         mongo_database=mongo_database, s3=s3_endpoint, s3_bucket="museaika-rate-limits", models=[],
-                         start_worker=False, extra_env=LIMITS)
-    with Stack(config) as started:
+def stack(shared: SharedServices) -> Iterator[Stack]:
+    """A Redis of its own (a test stops it)."""
+    with shared.stack("rate_limits", models=[], extra_env=LIMITS) as started:
         yield started
 
 
@@ -76,9 +76,10 @@ def second(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
 
 @pytest.fixture(scope="module")
 def users(stack: Stack) -> list[dict[str, str]]:
-    """Bearer headers of four accounts, each signed up from an address of its own (the account rule)."""
+    """Bearer headers of seven accounts (one or two per test), each signed up from an address of its own (the
+    account rule)."""
     headers = []
-    for _ in range(4):
+    for _ in range(7):
         with client_from(stack.orchestrator_url, fresh_address()) as api:
             headers.append(bearer(sign_up_and_login(api)[1]))
     return headers
@@ -95,7 +96,11 @@ def assert_throttled(response: httpx.Response, limit: int, per: str) -> int:
     retry_after = int(response.headers["retry-after"])
     assert 1 <= retry_after <= WINDOW_S
     assert limit_headers(response)[:2] == (limit, 0)
-    assert abs(limit_headers(response)[2] - (time.time() + retry_after)) <= 2
+    # The server read its clock between sending the request and now; Retry-After and the reset header each round
+    # that reading up to a whole second.
+    now = time.time()
+    sent = now - response.elapsed.total_seconds()
+    assert sent + retry_after - 2 <= limit_headers(response)[2] <= now + retry_after + 2
     detail = response.json()["detail"]
     assert f"{limit} per {WINDOW_S} seconds per {per}" in detail and f"retry in {retry_after} s" in detail
     return retry_after
@@ -122,6 +127,10 @@ def test_an_address_over_its_limit_gets_429_with_retry_after(stack: Stack) -> No
         assert_throttled(api.get("/v1/users/me"), PER_IP, "address")  # every route shares the address's budget
     with client_from(stack.orchestrator_url, fresh_address()) as other:
         assert other.get("/openapi.json").status_code == 200, "another address has a budget of its own"
+        # The refusals are in the metrics under their routes (not "unmatched", like a 404).
+        metrics = other.get("/metrics").text
+    for route in ("/openapi.json", "/v1/users/me"):
+        assert f'museaika_http_request_duration_seconds_count{{method="GET",route="{route}",status="429"}}' in metrics
 
 
 def test_waiting_retry_after_is_enough(stack: Stack) -> None:
@@ -169,6 +178,36 @@ def test_costly_and_account_routes_have_tighter_limits(stack: Stack) -> None:
         assert_throttled(login(), AUTH, "address")
         assert_throttled(api.post("/v1/users", json={"email": new_email(), "password": "correct horse 42"}), AUTH,
                          "address")
+
+
+def test_an_address_has_a_costly_budget_however_many_accounts_it_uses(stack: Stack,
+                                                                     users: list[dict[str, str]]) -> None:
+    first, second = users[4], users[5]
+    with client_from(stack.orchestrator_url, fresh_address()) as api:
+        def infer(user: dict[str, str]) -> httpx.Response:
+            return api.post("/v1/moods/text", headers=user, json={"text": "what a day"})
+
+        assert all(infer(first).status_code != 429 for _ in range(COSTLY))
+        # The second account has its whole costly budget, the address only what the first one left of its own.
+        assert all(infer(second).status_code != 429 for _ in range(COSTLY_PER_IP - COSTLY))
+        assert_throttled(infer(second), COSTLY_PER_IP, "address")
+        assert api.get("/v1/users/me", headers=second).status_code == 200, "only the costly routes"
+    with client_from(stack.orchestrator_url, fresh_address()) as elsewhere:
+        answer = elsewhere.post("/v1/moods/text", headers=second, json={"text": "what a day"})
+        assert answer.status_code != 429, "the second account kept the rest of its own budget"
+
+
+def test_a_refused_request_spends_no_other_budget(stack: Stack, users: list[dict[str, str]]) -> None:
+    user = users[6]
+    with client_from(stack.orchestrator_url, fresh_address()) as crowded:
+        for _ in range(PER_IP):
+            assert crowded.get("/openapi.json").status_code == 200
+        # Refused by the address's rule: the user's own budget is untouched...
+        for _ in range(PER_USER):
+            assert_throttled(crowded.get("/v1/users/me", headers=user), PER_IP, "address")
+    with client_from(stack.orchestrator_url, fresh_address()) as elsewhere:
+        # ... so all of it is there from another address.
+        assert [elsewhere.get("/v1/users/me", headers=user).status_code for _ in range(PER_USER)] == [200] * PER_USER
 
 
 def test_instances_share_one_count_in_redis(stack: Stack, second: tuple[ManagedProcess, str]) -> None:

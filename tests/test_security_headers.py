@@ -21,11 +21,11 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.remote.command import Command
 
-from launcher import services
-from launcher.stack import Stack, StackConfig
+from launcher.stack import Stack
 from orchestrator.main import create_app
 from orchestrator.settings import Settings
 from tests.api_client import PASSWORD, bearer, new_email
+from tests.stacks import SharedServices
 
 WEB = Path(__file__).resolve().parent.parent / "orchestrator" / "web"
 CHROMIUM = shutil.which("chromium")
@@ -39,20 +39,10 @@ ALWAYS = {
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, mongo_database: str, redis_url: str,
-          s3_endpoint: services.S3Endpoint) -> Iterator[Stack]:
+def stack(shared: SharedServices) -> Iterator[Stack]:
     """No models and no worker: headers do not depend on them."""
-    config = StackConfig(run_dir=tmp_path_factory.mktemp("headers"), mongo_url=mongo_url,
-                         mongo_database=f"{mongo_database}_headers", redis_url=f"{redis_url.rsplit('/', 1)[0]}/7",
-                         s3=s3_endpoint, s3_bucket="museaika-headers", models=[], start_worker=False)
-    with Stack(config) as started:
+    with shared.stack("headers", database="headers", redis_db=7, models=[]) as started:
         yield started
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.orchestrator_url, timeout=60) as client:
-        yield client
 
 
 def policy(header: str) -> dict[str, list[str]]:
@@ -249,12 +239,20 @@ def test_the_browser_enforces_the_page_policy(browser: WebDriver, stack: Stack) 
         document.body.appendChild(holder);
         for (const source of arguments) { const audio = new Audio(source); audio.load(); }
         """, f"{stack.s3.url}/museaika-headers/allowed.ogg", "http://127.0.0.1:9/elsewhere.ogg")
-    time.sleep(1)  # the timer, the image's load event and both media requests
+    # Chromium reports each violation as a console error (which tests/test_try_page.py refuses on its page), once
+    # the timer, the image's load event and both media requests have happened: wait for all four, on a loaded
+    # machine too. (Each read of the console log returns the entries since the last one.)
+    violations = ("Evaluating a string as JavaScript violates", "Executing inline script violates",
+                  "Executing inline event handler violates", "elsewhere.ogg' violates")
+    refused: list[str] = []
+    deadline = time.monotonic() + 15
+    while True:
+        refused += console_errors(browser)
+        if all(any(v in line for line in refused) for v in violations) or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
     ran = browser.execute_script("return [window.injectedString, window.injectedScript, window.injectedHandler]")
     assert ran == [None, None, None], "no injected code ran"
-    # Chromium reports each violation as a console error (which tests/test_try_page.py refuses on its page).
-    refused = console_errors(browser)
-    for violation in ("Evaluating a string as JavaScript violates", "Executing inline script violates",
-                      "Executing inline event handler violates", "elsewhere.ogg' violates"):
+    for violation in violations:
         assert sum(violation in line for line in refused) == 1, (violation, refused)
     assert not any("allowed.ogg" in line for line in refused), "the object storage is an allowed media source"

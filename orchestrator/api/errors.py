@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
+from orchestrator.api.paths import route_path
 from orchestrator.errors import (
     DependencyUnavailableError,
     InvalidInputError,
@@ -50,8 +51,8 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 405:
-            path = request.scope["path"].removeprefix(request.scope.get("root_path", "")) or "/"
-            headers = {**(error.headers or {}), "Allow": ", ".join(allowed_methods(app, path))}
+            allow = ", ".join(allowed_methods(app, route_path(request.scope)))
+            headers = {**(error.headers or {}), "Allow": allow}
             error = HTTPException(405, error.detail, headers=headers)
         return await http_exception_handler(request, error)
 

@@ -6,7 +6,8 @@ forms, anything else) at most `max_json_bytes`, whatever its declared type, so a
 text/plain to a JSON route is refused as surely as one declared as JSON. A body whose declared
 Content-Length is over the limit is refused with 413 before anything reads it. A body without one (chunked
 transfer encoding) is read here, at most one chunk past the limit, before the route sees it: over the limit
-it is cut off with the same 413 (the rest is never buffered); within it, the route gets it as one piece."""
+it is cut off with the same 413 (the rest is never buffered); within it, the route gets it as one piece. A
+request with neither (a plain GET: HTTP/1.1 then has no body) goes to the route untouched."""
 
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ class RequestLimitsAndMetrics:
             headers = dict(scope["headers"])
             limit = self.limit_for(headers.get(b"content-type", b""))
             declared = headers.get(b"content-length")
+            chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+            # HTTP/1.x frames a body with one of the two, so without them there is none (HTTP/2 needs neither).
+            if declared is None and not chunked and scope.get("http_version", "1.1") in ("1.0", "1.1"):
+                await self.app(scope, receive, send_and_capture)
+                return
             if declared is not None:
                 # The server holds the body to its declared length, so checking the declaration is enough.
                 if declared.isdigit() and int(declared) > limit:

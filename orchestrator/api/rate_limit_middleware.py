@@ -5,7 +5,9 @@ Over a limit: 429 {"detail": ...} with Retry-After (seconds) and X-RateLimit-Lim
 (Reset: epoch seconds, as GitHub's API has it); a WebSocket is accepted and closed at once with code 4429
 (the HTTP status + 4000, like the job-events route's other codes: a browser never sees a refused
 handshake's status). Answers that pass carry the X-RateLimit-* headers of the rule closest to refusing.
-The probes of orchestration (/healthz, /readyz, /metrics) are never counted nor refused.
+The probes of orchestration (/healthz, /readyz, /metrics) are never counted nor refused (/readyz answers from a
+one-second cache: orchestrator/services/readiness.py). The 429 is documented on every limited operation by
+orchestrator/api/responses.py (complete_openapi).
 
 The caller: the user when the request carries an access token that verifies (Authorization: Bearer, or
 ?access_token= on a WebSocket, as the job-events route reads it); a missing, expired or forged token counts
@@ -14,14 +16,11 @@ as anonymous (the route itself answers 401). The address is the ASGI client's: b
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import json
 import math
 import re
 import time
-from datetime import timedelta
-from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI
@@ -30,6 +29,7 @@ from starlette.datastructures import Headers
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orchestrator.api.paths import RouteTemplates, route_path
 from orchestrator.metrics import HTTP_REQUEST_SECONDS
 from orchestrator.security.rate_limits import Caller, Category, Decision, RequestRateLimiter
 from orchestrator.security.tokens import InvalidTokenError, TokenIssuer
@@ -44,43 +44,24 @@ COSTLY_ROUTES = frozenset({
 })
 AUTH_ROUTES = frozenset({("POST", "/v1/users"), ("POST", "/v1/auth/token"), ("POST", "/v1/auth/refresh")})
 CLOSE_TOO_MANY_REQUESTS = 4429
-HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
-
-_INTEGER_HEADER: dict[str, Any] = {"schema": {"type": "integer", "minimum": 0}}
-TOO_MANY_REQUESTS_RESPONSE: dict[str, Any] = {
-    "description": "Too many requests: a rate limit is used up; retry after Retry-After seconds",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
-    "headers": {
-        "Retry-After": {**_INTEGER_HEADER, "required": True, "description": "Seconds to wait"},
-        "X-RateLimit-Limit": {**_INTEGER_HEADER, "description": "Requests allowed in the window"},
-        "X-RateLimit-Remaining": {**_INTEGER_HEADER, "description": "Requests left in the window"},
-        "X-RateLimit-Reset": {**_INTEGER_HEADER, "description": "When the next request passes (epoch seconds)"},
-    },
-}
+# What the refusal says a rule counts per.
+_PER = {"ip": "address", "auth": "address", "costly_ip": "address", "user": "user"}
 
 
 _CATEGORY_ROUTES: tuple[tuple[frozenset[tuple[str, str]], Category], ...] = (
     (COSTLY_ROUTES, "costly"), (AUTH_ROUTES, "auth"))
-_ROUTE_PATTERNS: list[tuple[str, re.Pattern[str], str, Category]] = [
-    (method, compile_path(template)[0], template, category)
+_ROUTE_PATTERNS: list[tuple[str, re.Pattern[str], Category]] = [
+    (method, compile_path(template)[0], category)
     for routes, category in _CATEGORY_ROUTES
     for method, template in sorted(routes)
 ]
 
 
-def route_path(scope: Scope) -> str:
-    """The path the router matches (without the root path when one is set)."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
-
-
-def classify(method: str, path: str) -> tuple[Category, str | None]:
-    """The category of a request and, for a costly or account route, its template."""
-    for route_method, pattern, template, category in _ROUTE_PATTERNS:
+def classify(method: str, path: str) -> Category:
+    for route_method, pattern, category in _ROUTE_PATTERNS:
         if method == route_method and pattern.match(path):
-            return category, template
-    return "default", None
+            return category
+    return "default"
 
 
 def client_address(scope: Scope) -> str:
@@ -109,10 +90,12 @@ def bearer_token(scope: Scope) -> str | None:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, limiter: RequestRateLimiter, tokens: TokenIssuer) -> None:
+    def __init__(self, app: ASGIApp, limiter: RequestRateLimiter, tokens: TokenIssuer,
+                 templates: RouteTemplates) -> None:
         self.app = app
         self.limiter = limiter
         self.tokens = tokens
+        self.templates = templates  # to name the route of a refused request in the metrics
 
     def _user_of(self, scope: Scope) -> str | None:
         token = bearer_token(scope)
@@ -133,7 +116,7 @@ class RateLimitMiddleware:
             return
         started = time.perf_counter()
         method = scope.get("method", "GET")
-        category, template = classify(method, path)
+        category = classify(method, path)
         caller = Caller(client_address(scope), self._user_of(scope))
         decision = await self.limiter.check(caller, category)
         if scope["type"] == "websocket":
@@ -144,7 +127,9 @@ class RateLimitMiddleware:
             return
         if not decision.allowed:
             await self._refuse(send, decision, caller)
-            HTTP_REQUEST_SECONDS.labels(method, template or "unmatched", "429").observe(time.perf_counter() - started)
+            # Labelled like the answers the route gives itself (api/middleware.py), not like a 404's "unmatched".
+            template = self.templates.find(scope) or "unmatched"
+            HTTP_REQUEST_SECONDS.labels(method, template, "429").observe(time.perf_counter() - started)
             return
 
         async def send_with_headers(message: Message) -> None:
@@ -157,8 +142,7 @@ class RateLimitMiddleware:
     @staticmethod
     async def _refuse(send: Send, decision: Decision, caller: Caller) -> None:
         retry_after = decision.retry_after_s
-        per = {"ip": "address", "auth": "address", "user": "user"}.get(
-            decision.rule, "user" if caller.user_id else "address")
+        per = _PER.get(decision.rule, "user" if caller.user_id else "address")
         body = json.dumps({"detail": f"too many requests: {describe(decision.limit)} per {per}; "
                                      f"retry in {retry_after} s"}).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
@@ -187,26 +171,11 @@ def rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
             (b"x-ratelimit-reset", str(math.ceil(decision.reset_at)).encode())]
 
 
-def install_rate_limits(app: FastAPI, settings: Settings) -> RequestRateLimiter | None:
-    """Add the middleware (outside those added before it) and the 429 to every limited operation's
-    documented responses; the limiter returned is to be closed at shutdown. None when switched off."""
+def install_rate_limits(app: FastAPI, settings: Settings, tokens: TokenIssuer) -> RequestRateLimiter | None:
+    """Add the middleware (outside those added before it); the limiter returned is to be closed at shutdown.
+    None when switched off."""
     if not settings.rate_limit_enabled:
         return None
     limiter = RequestRateLimiter.from_settings(settings)
-    # Only verify() is used: the lifetimes do not matter here.
-    tokens = TokenIssuer(settings.jwt_secret, timedelta(seconds=settings.access_token_ttl_s),
-                         timedelta(seconds=settings.refresh_token_ttl_s))
-    app.add_middleware(RateLimitMiddleware, limiter=limiter, tokens=tokens)
-    build_openapi = app.openapi
-
-    # In the generated schema rather than on each route: every operation, however its router was included.
-    def openapi_with_429() -> dict[str, Any]:
-        schema = build_openapi()
-        for path, item in schema.get("paths", {}).items():
-            for method, operation in item.items():
-                if path not in EXEMPT_ROUTES and method in HTTP_METHODS:
-                    operation.setdefault("responses", {}).setdefault("429", copy.deepcopy(TOO_MANY_REQUESTS_RESPONSE))
-        return schema
-
-    app.openapi = openapi_with_429  # type: ignore[method-assign]
+    app.add_middleware(RateLimitMiddleware, limiter=limiter, tokens=tokens, templates=RouteTemplates(app))
     return limiter

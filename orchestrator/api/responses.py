@@ -3,24 +3,33 @@
 Routes list the statuses they can answer (`error_responses(401, 404, ...)`), so the OpenAPI schema names every
 status a client can get, with the body it then carries (orchestrator/api/errors.py writes them):
 `{"detail": "<why>"}`, plus `errors` (each invalid field) on a 422 from request validation and `dependency` on a
-503. 429 (rate limits) is added to every limited operation by orchestrator/api/rate_limit_middleware.py; a route
-lists it itself where the route also refuses with it (login attempts, the melody quota). The schema-driven
-fuzzing (tests/test_api_fuzz.py) holds the server to all of it."""
+503. 429 (rate limits: orchestrator/api/rate_limit_middleware.py) is added to every limited operation by
+complete_openapi; a route lists it itself where the route also refuses with it (login attempts, the melody
+quota). The schema-driven fuzzing (tests/test_api_fuzz.py) holds the server to all of it."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from orchestrator.api.paths import HTTP_METHODS
+from orchestrator.api.rate_limit_middleware import EXEMPT_ROUTES
 from orchestrator.schemas import ErrorOut, UnavailableOut, ValidationErrorOut
 
 Responses = dict[int | str, dict[str, Any]]
 
-_SECONDS = {"type": "integer", "minimum": 0}
+_COUNT = {"type": "integer", "minimum": 0}
 RETRY_AFTER: dict[str, Any] = {
-    "Retry-After": {"description": "Seconds to wait before trying again", "required": True, "schema": _SECONDS}}
+    "Retry-After": {"description": "Seconds to wait before trying again", "required": True, "schema": _COUNT}}
+# On every answer of a limited operation while rate limits are on (the 429s included): the rule closest to refusing.
+RATE_LIMIT: dict[str, Any] = {
+    "X-RateLimit-Limit": {"description": "Requests allowed in the window", "schema": _COUNT},
+    "X-RateLimit-Remaining": {"description": "Requests left in the window", "schema": _COUNT},
+    "X-RateLimit-Reset": {"description": "When the next request passes (epoch seconds)", "schema": _COUNT},
+}
 WWW_AUTHENTICATE: dict[str, Any] = {
     "WWW-Authenticate": {"description": "How to authenticate: `Bearer`", "required": True,
                          "schema": {"type": "string"}}}
@@ -34,7 +43,7 @@ _ERRORS: dict[int, tuple[type[BaseModel], str, dict[str, Any]]] = {
     413: (ErrorOut, "The body, upload, image or text is larger than its limit", {}),
     415: (ErrorOut, "The upload is not an image we read (JPEG, PNG or WebP)", {}),
     422: (ValidationErrorOut, "Invalid parameters or body: `detail` says which and why", {}),
-    429: (ErrorOut, "Too many requests or attempts: retry after Retry-After seconds", RETRY_AFTER),
+    429: (ErrorOut, "Too many requests or attempts: retry after Retry-After seconds", {**RETRY_AFTER, **RATE_LIMIT}),
     501: (ErrorOut, "Not configured on this server", {}),
     503: (UnavailableOut, "A dependency (named in `dependency`) is unavailable: retry after Retry-After seconds",
           RETRY_AFTER),
@@ -77,7 +86,6 @@ def links(**named: dict[str, Any]) -> dict[str, Any]:
     return {"links": named}
 
 
-HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 BODY_UNREADABLE: dict[str, Any] = {
     "description": "The body cannot be read (e.g. bytes that are not UTF-8, broken multipart)",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
@@ -96,16 +104,28 @@ def _nullable_binary_to_optional(schema: dict[str, Any]) -> None:
                 component["properties"][name] = {**binary[0], **rest}
 
 
-def complete_openapi(app: FastAPI) -> None:
+def _error_response(code: int) -> dict[str, Any]:
+    """One status of _ERRORS as the schema writes it (what FastAPI makes of error_responses' entries)."""
+    model, description, headers = _ERRORS[code]
+    response: dict[str, Any] = {"description": description, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+    if headers:
+        response["headers"] = copy.deepcopy(headers)
+    return response
+
+
+def complete_openapi(app: FastAPI, rate_limited: bool) -> None:
     """Answers that FastAPI gives but leaves out of the generated schema, or documents in another shape
-    (413 for bodies over the limit: api/middleware.py; 429: api/rate_limit_middleware.py):
+    (413 for bodies over the limit: api/middleware.py):
     - 400 on every operation with a body: FastAPI's answer to a body it cannot parse;
-    - our 422 (`detail` + `errors`, api/errors.py) where FastAPI documents its own `HTTPValidationError`."""
+    - our 422 (`detail` + `errors`, api/errors.py) where FastAPI documents its own `HTTPValidationError`;
+    - with `rate_limited`, 429 on every operation but the probes (api/rate_limit_middleware.py): in the generated
+      schema rather than on each route, so that none is missed however its router was included."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         schema = build()
-        for item in schema.get("paths", {}).values():
+        for path, item in schema.get("paths", {}).items():
             for method, operation in item.items():
                 if method not in HTTP_METHODS:
                     continue
@@ -114,8 +134,9 @@ def complete_openapi(app: FastAPI) -> None:
                     responses.setdefault("400", BODY_UNREADABLE)
                 validation = responses.get("422", {}).get("content", {}).get("application/json", {})
                 if validation.get("schema", {}).get("$ref") == _FASTAPI_VALIDATION:
-                    responses["422"] = {"description": _ERRORS[422][1], "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/ValidationErrorOut"}}}}
+                    responses["422"] = _error_response(422)
+                if rate_limited and path not in EXEMPT_ROUTES:
+                    responses.setdefault("429", _error_response(429))
         _nullable_binary_to_optional(schema)
         for unused in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(unused, None)

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orchestrator.api.paths import route_path
 from orchestrator.settings import Settings
 
 # One year, the value HSTS preload lists ask for; sent only when the public URL is https (settings).
@@ -88,10 +89,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
-        root_path = scope.get("root_path", "")
-        if root_path and path.startswith(root_path):
-            path = path[len(root_path):] or "/"
+        path = route_path(scope)
         chosen = self.docs_headers if path in self.docs_paths else self.page_headers
         no_store = path.startswith(API_PREFIX)
 
