@@ -1,21 +1,30 @@
-"""Response and request bodies of the public API."""
+"""Response and request bodies of the public API.
+
+Requests are strict and carry the input rules (lengths, ranges, the listed names); answers are separate, lenient
+models with the same fields, built from stored documents that may predate today's rules. The names and ranges
+come from the modules that define them, never copied here.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-import pretty_midi
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from music.instruments import GENERAL_MIDI_INSTRUMENTS
 from music.mood_targets import DEFAULT_TEMPERATURE
+from orchestrator.catalog.journey import JOURNEY_PRESETS
+from orchestrator.catalog.journey import MAX_STEPS as JOURNEY_MAX_STEPS
+from orchestrator.catalog.journey import MIN_STEPS as JOURNEY_MIN_STEPS
 from orchestrator.security.passwords import MAX_LENGTH as PASSWORD_MAX
 from orchestrator.security.passwords import MIN_LENGTH as PASSWORD_MIN
 from orchestrator.services.mood_mapping import EMOTION_VALENCE_AROUSAL
 
+# Names the API accepts exactly as listed (no case or spacing variants): the schema's enums, so that a client
+# can offer them as a choice and the schema-driven fuzzing holds the server to them both ways.
 MOOD_LABELS = sorted(EMOTION_VALENCE_AROUSAL)
-JOURNEY_PRESET_NAMES = ["calm me down", "cheer me up", "energize me", "wind down"]
-JOURNEY_MIN_STEPS, JOURNEY_MAX_STEPS = 5, 100
+JOURNEY_PRESET_NAMES = sorted(JOURNEY_PRESETS)
 PASSWORD_LENGTH: dict[str, Any] = {"minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX}
 
 
@@ -299,9 +308,31 @@ class PlaylistPatch(RequestModel):
         return value
 
 
-class PlaylistOut(PlaylistIn):
-    model_config = ConfigDict(strict=False)  # an answer, built from stored documents
+class TrackOut(BaseModel):
+    """A stored track as it is: the input rules (lengths, at most a day) are not checked on the way out."""
 
+    title: str
+    artist: str
+    uri: str | None = Field(default=None, description="e.g. spotify:track:…")
+    duration_ms: int | None = None
+
+
+class PlaylistMoodOut(BaseModel):
+    label: str
+    valence: float
+    arousal: float
+
+
+class PlaylistOut(BaseModel):
+    """A stored playlist: PlaylistIn's fields without its input rules, since a document written before a rule
+    was added (or by a journey, from catalog data) must still be readable rather than answered with a 500."""
+
+    name: str
+    description: str | None = None
+    mood: PlaylistMoodOut | None = None
+    tracks: list[TrackOut] = Field(default_factory=list)
+    spotify_id: str | None = None
+    spotify_url: str | None = None
     id: str
     kind: str | None = Field(default=None, description='"journey" for a mood journey')
     journey: dict[str, Any] | None = Field(default=None, description="From and to moods, each step's mood and "
@@ -356,7 +387,7 @@ class MoodSpec(RequestModel):
 
     model_config = ConfigDict(json_schema_extra=_one_kind_of_mood)
 
-    label: str | None = Field(default=None, max_length=40, examples=["happy"])
+    label: str | None = Field(default=None, max_length=40, examples=["happy"], description="Exactly as listed")
     valence: float | None = Field(default=None, ge=-1, le=1)
     arousal: float | None = Field(default=None, ge=-1, le=1)
     mood_event_id: str | None = Field(default=None, max_length=40, description="A mood event of yours")
@@ -377,7 +408,7 @@ def _instrument_names(schema: dict[str, Any]) -> None:
         if option.get("type") == "integer":
             option.update(minimum=0, maximum=127)
         elif option.get("type") == "string":
-            option["enum"] = list(pretty_midi.INSTRUMENT_MAP)
+            option["enum"] = list(GENERAL_MIDI_INSTRUMENTS)
 
 
 class MelodyRequest(RequestModel):
@@ -385,8 +416,8 @@ class MelodyRequest(RequestModel):
     bars: JsonInt = Field(default=8, ge=1, le=64, description="Length in 4/4 bars")
     tempo: float | None = Field(default=None, ge=20, le=300, description="Beats per minute; default from the mood")
     instrument: JsonInt | str = Field(default=0, json_schema_extra=_instrument_names,
-                                  description="General MIDI program 0–127, or its name (e.g. \"Acoustic Grand "
-                                  "Piano\", \"Flute\"; case, spaces and punctuation do not matter)")
+                                  description="General MIDI program 0–127, or its name exactly as listed (e.g. "
+                                  "\"Acoustic Grand Piano\", \"Flute\")")
     temperature: float = Field(default=DEFAULT_TEMPERATURE, gt=0, le=4,
                                description="Sampling temperature: lower is safer, higher more adventurous")
     # Below 2^53 so JavaScript clients read it back exactly.
@@ -444,7 +475,7 @@ class JourneyRequest(RequestModel):
 
     start: MoodSpec = Field(alias="from", description="Where the listener is now")
     to: MoodSpec | None = None
-    preset: str | None = Field(default=None, description="Instead of `to`")
+    preset: str | None = Field(default=None, description="Instead of `to`: one of the listed names, exactly")
     length: JsonInt = Field(default=20, description=f"Tracks, {JOURNEY_MIN_STEPS} to {JOURNEY_MAX_STEPS}",
                         json_schema_extra={"minimum": JOURNEY_MIN_STEPS, "maximum": JOURNEY_MAX_STEPS})
     name: str | None = Field(default=None, min_length=1, max_length=200)

@@ -11,8 +11,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-import pretty_midi
-
+from music.instruments import PROGRAM_BY_NAME, spelled_like
 from music.mood_targets import melody_targets
 from orchestrator.errors import DependencyUnavailableError, InvalidInputError, TooManyAttemptsError
 from orchestrator.jobs.melody_pipeline import RESULT_FILES
@@ -28,16 +27,19 @@ RETRY_AFTER_BUSY_S = 5
 
 
 def resolve_instrument(instrument: int | str) -> int:
-    """A General MIDI program number from a number or an instrument name (422 when unknown)."""
+    """A General MIDI program number from a number or an instrument name exactly as the schema lists it
+    (music/instruments.py; 422 otherwise, naming the listed spelling when only case or spacing differ)."""
     if isinstance(instrument, int):
         if not 0 <= instrument <= 127:
             raise InvalidInputError(422, "instrument must be a General MIDI program from 0 to 127")
         return instrument
-    try:
-        return int(pretty_midi.instrument_name_to_program(instrument))
-    except ValueError:
+    program = PROGRAM_BY_NAME.get(instrument)
+    if program is None:
+        meant = spelled_like(instrument)
+        hint = f"did you mean {meant!r}?" if meant else "e.g. 'Acoustic Grand Piano' (the API schema lists all 128)"
         raise InvalidInputError(422, f"unknown instrument {instrument!r}: use a General MIDI program number "
-                                     "(0–127) or its name, e.g. 'Acoustic Grand Piano'") from None
+                                     f"(0–127) or its name exactly as listed; {hint}")
+    return program
 
 
 def resolve_parameters(request: MelodyRequest, mood: ResolvedMood) -> dict[str, Any]:

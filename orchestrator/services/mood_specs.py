@@ -22,9 +22,13 @@ class MoodResolver:
 
     async def resolve(self, spec: MoodSpec, viewer_id: str | None) -> ResolvedMood:
         if spec.label is not None:
-            label = spec.label  # exactly as the schema lists them (MOOD_LABELS): nothing else is accepted
+            # Exactly as the schema lists them (schemas.MOOD_LABELS), as instrument names and journey presets
+            # are: a variant in case or spacing is refused with the listed spelling, never guessed.
+            label = spec.label
             if label not in EMOTION_VALENCE_AROUSAL:
-                raise InvalidInputError(422, f"unknown mood label {spec.label!r}; known: "
+                meant = label.strip().lower()
+                hint = f"did you mean {meant!r}? " if meant in EMOTION_VALENCE_AROUSAL else ""
+                raise InvalidInputError(422, f"unknown mood label {label!r}; {hint}known: "
                                              f"{sorted(EMOTION_VALENCE_AROUSAL)}")
             return ResolvedMood(label, *EMOTION_VALENCE_AROUSAL[label])
         if spec.mood_event_id is not None:
@@ -32,6 +36,6 @@ class MoodResolver:
             if not event.mood:
                 raise InvalidInputError(422, f"mood event {spec.mood_event_id} has no mood (e.g. no face was found)")
             return ResolvedMood(event.mood.get("label"), float(event.mood["valence"]), float(event.mood["arousal"]))
-        # bandit: an invariant for mypy (the schema requires both), not an input check (B101)
-        assert spec.valence is not None and spec.arousal is not None  # nosec B101
+        # The schema requires both when there is neither a label nor an event.
+        assert spec.valence is not None and spec.arousal is not None  # nosec B101  # invariant for mypy
         return ResolvedMood(None, spec.valence, spec.arousal)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orchestrator.catalog.features import audio_targets
-from orchestrator.catalog.journey import journey, max_step_change
+from orchestrator.catalog.journey import JOURNEY_PRESETS, journey, max_step_change
 from orchestrator.catalog.ranking import RankedTrack, rank
 from orchestrator.catalog.store import FeatureMatrix, TrackCatalog
 from orchestrator.errors import DependencyUnavailableError, InvalidInputError
@@ -28,13 +28,6 @@ from orchestrator.store.playlists import PlaylistRepository
 
 MAX_PER_ARTIST = 2
 LIBRARY_MARGIN = 0.05  # a user's own track may stand in for a catalog track this much further from the targets
-# Where "calm me down" and friends lead (valence, arousal), on the same circumplex as the labels.
-JOURNEY_PRESETS: dict[str, tuple[float, float]] = {
-    "calm me down": (0.5, -0.7),
-    "cheer me up": (0.85, 0.35),
-    "energize me": (0.6, 0.8),
-    "wind down": (0.2, -0.85),
-}
 User = dict[str, Any]
 
 
