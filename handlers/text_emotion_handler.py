@@ -43,8 +43,8 @@ class TextEmotionHandler(BaseHandler[str, TextScores]):
     def load(self, model_dir: Path, device: torch.device) -> None:
         self.settings = {**DEFAULTS, **self.config}
         # local_files_only: a missing file must fail here, never trigger a download from a hub.
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)  # nosec B615
-        self.model = AutoModelForSequenceClassification.from_pretrained(  # nosec B615
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)  # nosec B615  # no hub
+        self.model = AutoModelForSequenceClassification.from_pretrained(  # nosec B615  # local files only, no hub
             model_dir, local_files_only=True, dtype=torch.float32).to(device).eval()
         id2label = self.model.config.id2label
         self.labels = [str(id2label[i]) for i in range(len(id2label))]

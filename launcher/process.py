@@ -79,6 +79,9 @@ class ManagedProcess:
         if process is not None and process.poll() is None:
             try:
                 os.killpg(process.pid, signal.SIGTERM)
+                # A paused group (Stack.pause_service: SIGSTOP) keeps SIGTERM pending until it runs again:
+                # without this it would only go after stop_timeout_s, by SIGKILL, with no clean shutdown.
+                os.killpg(process.pid, signal.SIGCONT)
                 process.wait(self.stop_timeout_s)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)

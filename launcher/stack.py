@@ -18,17 +18,16 @@ from orchestrator.settings import Settings
 
 MODEL_VERSIONS_ENV = "MUSEAIKA_MODEL_VERSIONS"
 
+logger = logging.getLogger(__name__)
+
 
 def served_versions(extra_env: dict[str, str]) -> dict[str, str]:
-    """The archive versions the orchestrator's settings name (env as its processes will see it), so a
-    TorchServe started here loads the same versions the embedded backend would."""
-    raw = extra_env.get(MODEL_VERSIONS_ENV) or os.environ.get(MODEL_VERSIONS_ENV)
-    if raw:
-        versions: dict[str, str] = json.loads(raw)
-        return versions
-    return dict(Settings.model_fields["model_versions"].get_default(call_default_factory=True))
-
-logger = logging.getLogger(__name__)
+    """The archive versions the orchestrator's settings name, read as its processes will read them (the
+    stack's extra env first, then the environment and `.env`, through Settings), so a TorchServe started
+    here loads the same versions the embedded backend would."""
+    if MODEL_VERSIONS_ENV in extra_env:
+        return dict(Settings(model_versions=json.loads(extra_env[MODEL_VERSIONS_ENV])).model_versions)
+    return dict(Settings().model_versions)
 
 Backend = Literal["embedded", "torchserve"]
 

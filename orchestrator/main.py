@@ -23,8 +23,9 @@ from orchestrator.catalog.store import TrackCatalog
 from orchestrator.errors import DependencyUnavailableError
 from orchestrator.inference.factory import create_backend
 from orchestrator.jobs.progress import ProgressEvents
-from orchestrator.jobs.queue import JobQueue, RedisTimeouts, redis_client
+from orchestrator.jobs.queue import JobQueue
 from orchestrator.logging_setup import configure_logging
+from orchestrator.redis_connection import RedisTimeouts, redis_client
 from orchestrator.security.throttle import LoginThrottle
 from orchestrator.security.tokens import TokenIssuer
 from orchestrator.services.accounts import AccountService, OwnedData
@@ -54,7 +55,8 @@ WEB_DIRECTORY = Path(__file__).resolve().parent / "web"
 
 
 def build_spotify(settings: Settings, users: UserRepository) -> SpotifyLinkService:
-    vault = TokenVault(settings.spotify_token_key or derived_key(settings.jwt_secret))
+    key = settings.spotify_token_key
+    vault = TokenVault(key.get_secret_value() if key else derived_key(settings.jwt_secret.get_secret_value()))
     if not settings.spotify_client_id:
         return SpotifyLinkService(users, None, None, vault)
     app = SpotifyApp(settings.spotify_client_id, settings.spotify_redirect_uri,
@@ -70,6 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     check_production_safety(settings)
     configure_logging(settings.log_level)
+    # One issuer: the accounts service signs with it, the rate limiter verifies callers' tokens with it.
+    tokens = TokenIssuer(settings.jwt_secret.get_secret_value(), timedelta(seconds=settings.access_token_ttl_s),
+                         timedelta(seconds=settings.refresh_token_ttl_s))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,8 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for repository in (events, users, playlists, jobs):
             with contextlib.suppress(DependencyUnavailableError):  # MongoDB may come up later; /readyz says so
                 await repository.ensure_indexes()
-        tokens = TokenIssuer(settings.jwt_secret, timedelta(seconds=settings.access_token_ttl_s),
-                             timedelta(seconds=settings.refresh_token_ttl_s))
         app.state.settings = settings
         objects = ObjectStore(settings)
         with contextlib.suppress(DependencyUnavailableError):  # like the indexes: /readyz says when it is missing
@@ -100,10 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.face_mood = face
         app.state.text_mood = text
         app.state.fused_mood = FusedMoodService(face, text, events)
-        redis_timeouts = RedisTimeouts.from_settings(settings)
-        queue = JobQueue(settings.redis_url, settings.job_heartbeat_s, settings.job_timeout_s, settings.job_retries,
-                         redis_timeouts, settings.job_retry_delay_s, settings.job_retry_max_delay_s)
-        progress = ProgressEvents(settings.redis_url, redis_timeouts)
+        queue = JobQueue.from_settings(settings)
+        progress = ProgressEvents(settings.redis_url, RedisTimeouts.from_settings(settings))
         moods = MoodResolver(events)
         app.state.melodies = MelodyService(jobs, queue, objects, moods, settings.max_active_jobs_per_user)
         app.state.spotify = build_spotify(settings, users)
@@ -145,12 +146,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(spotify.router)
     app.include_router(recommendations.router)
     app.mount("/try", StaticFiles(directory=WEB_DIRECTORY, html=True), name="try")
-    complete_openapi(app)
+    complete_openapi(app, rate_limited=settings.rate_limit_enabled)
 
     app.add_middleware(RequestLimitsAndMetrics, max_body_bytes=settings.max_upload_bytes + UPLOAD_OVERHEAD_BYTES,
                        max_json_bytes=settings.max_json_bytes)
     # Outside the body limits: a throttled caller is refused before any of its body is read.
-    rate_limiter = install_rate_limits(app, settings)
+    rate_limiter = install_rate_limits(app, settings, tokens)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["Authorization", "Content-Type"])

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,9 @@ class Settings(BaseSettings):
     spotify_accounts_url: str = "https://accounts.spotify.com"
     spotify_api_url: str = "https://api.spotify.com/v1/"
     spotify_scopes: list[str] = ["user-library-read", "user-top-read", "playlist-modify-private"]
-    spotify_token_key: str | None = None  # Fernet key for tokens at rest; required outside development
+    # Fernet key for tokens at rest; required outside development. Secrets are SecretStr: a repr or log of the
+    # settings shows '**********'.
+    spotify_token_key: SecretStr | None = None
     spotify_timeout_s: float = Field(default=5.0, gt=0)
     spotify_max_wait_s: float = Field(default=3.0, ge=0, description="longest Retry-After we wait out")
     # Only apps created before 2024-11-27 still have GET /recommendations; never needed.
@@ -104,7 +106,7 @@ class Settings(BaseSettings):
 
     # Accounts. Outside development the app refuses to start with the default secret.
     environment: Literal["development", "production"] = "development"
-    jwt_secret: str = DEVELOPMENT_SECRET
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     access_token_ttl_s: int = Field(default=900, gt=0)
     refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, gt=0)
     allow_anonymous_moods: bool = True  # False: mood calls need a token
@@ -120,7 +122,9 @@ class Settings(BaseSettings):
     # ("600/minute", "20 per 10 seconds"), counted in a moving window in Redis (REDIS_URL), shared by every
     # instance. Every request counts against its client address; one with a valid access token also against
     # its user; costly routes (inference, melody jobs, Spotify writes) also against RATE_LIMIT_COSTLY (per user,
-    # else per address); sign-up/login/refresh against RATE_LIMIT_AUTH_PER_IP. Over a limit: 429 + Retry-After.
+    # else per address) and always against RATE_LIMIT_COSTLY_PER_IP (per address: new accounts do not multiply
+    # an address's costly budget; a few people behind one NAT still fit); sign-up/login/refresh against
+    # RATE_LIMIT_AUTH_PER_IP. Over a limit: 429 + Retry-After.
     # /healthz, /readyz and /metrics are never limited. Redis away: each process counts on its own until it
     # is back (probed again every RATE_LIMIT_REDIS_RETRY_S). Behind a proxy, run uvicorn with
     # --forwarded-allow-ips so the client address is the caller's, not the proxy's.
@@ -128,15 +132,17 @@ class Settings(BaseSettings):
     rate_limit_per_ip: str = "600/minute"
     rate_limit_per_user: str = "300/minute"
     rate_limit_costly: str = "60/minute"
+    rate_limit_costly_per_ip: str = "180/minute"
     rate_limit_auth_per_ip: str = "30/minute"
     rate_limit_redis_timeout_s: float = Field(default=0.5, gt=0, description="longest wait for the limiter's Redis")
     rate_limit_redis_retry_s: float = Field(default=5.0, gt=0, description="Redis away: try it again after this")
 
 
 def check_production_safety(settings: Settings) -> None:
-    if settings.environment != "development" and settings.jwt_secret == DEVELOPMENT_SECRET:
+    jwt_secret = settings.jwt_secret.get_secret_value()
+    if settings.environment != "development" and jwt_secret == DEVELOPMENT_SECRET:
         raise RuntimeError("MUSEAIKA_JWT_SECRET must be set outside development (MUSEAIKA_ENVIRONMENT)")
-    if settings.environment != "development" and len(settings.jwt_secret) < 32:
+    if settings.environment != "development" and len(jwt_secret) < 32:
         raise RuntimeError("MUSEAIKA_JWT_SECRET must be at least 32 characters outside development")
     if settings.environment != "development" and settings.spotify_client_id and not settings.spotify_token_key:
         raise RuntimeError("MUSEAIKA_SPOTIFY_TOKEN_KEY (a Fernet key) must be set outside development")

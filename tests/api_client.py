@@ -1,16 +1,18 @@
-"""A client of the API, for tests: accounts, melody requests and their jobs."""
+"""A client of the API, for tests: accounts, melody requests and their jobs, a linked Spotify account."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from websockets.sync.client import connect
 
 PASSWORD = "correct horse 42"
+SPOTIFY_STANDIN_USER = "museaika-ada"  # one of the Spotify stand-in's seeded accounts (standins/spotify)
 
 
 def new_email() -> str:
@@ -70,3 +72,21 @@ def job_events(base_url: str, job_id: str, token: str, timeout_s: float = 90) ->
                 raise
             events.append(json.loads(message))
     raise AssertionError(f"no close after {timeout_s} s; events so far {events}")
+
+
+@dataclass(frozen=True)
+class SpotifyLink:
+    callback_url: str  # where Spotify's consent sent the browser: our callback, with Spotify's code and state
+    answer: dict[str, Any]  # what the callback answered
+
+
+def link_spotify(api: httpx.Client, user: dict[str, str], spotify_user: str = SPOTIFY_STANDIN_USER) -> SpotifyLink:
+    """Link the user's Spotify account as a browser does: our login URL → the stand-in's consent page (which
+    approves as `spotify_user`) → back to our callback."""
+    authorize_url = api.get("/v1/spotify/login", headers=user).json()["authorize_url"]
+    consent = httpx.get(f"{authorize_url}&standin_user={spotify_user}", follow_redirects=False, timeout=30)
+    assert consent.status_code in (302, 303), consent.text
+    callback_url = consent.headers["location"]
+    callback = api.get(callback_url.removeprefix(str(api.base_url).rstrip("/")))
+    assert callback.status_code == 200, callback.text
+    return SpotifyLink(callback_url, dict(callback.json()))

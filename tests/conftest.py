@@ -12,20 +12,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 from pymongo import MongoClient
 
 from launcher import services
 from launcher.process import ManagedProcess
 from launcher.stack import Stack, StackConfig
+from orchestrator.settings import Settings
+from tests.stacks import SharedServices, redis_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Every stack the suite starts inherits these: it sends thousands of requests and signs up hundreds of users
 # from 127.0.0.1, far past what one real client may (the defaults in settings.py). The limiter still runs,
-# in Redis, on every request. tests/test_rate_limits.py passes low limits in its StackConfig.extra_env.
-for _rule in ("PER_IP", "PER_USER", "COSTLY", "AUTH_PER_IP"):
-    os.environ.setdefault(f"MUSEAIKA_RATE_LIMIT_{_rule}", "1000000/minute")
+# in Redis, on every request. tests/test_rate_limits.py passes low limits in its StackConfig.extra_env. Every
+# rule the settings have (each RATE_LIMIT_* that is a "<count>/<period>"), so a new one is lifted too.
+for _name, _field in Settings.model_fields.items():
+    if _name.startswith("rate_limit_") and _field.annotation is str:
+        os.environ.setdefault(f"MUSEAIKA_{_name.upper()}", "1000000/minute")
 
 
 Address = TypeVar("Address")
@@ -67,14 +72,23 @@ def redis_url(run_root: Path) -> Iterator[str]:
     yield from running(*services.redis_server(run_root / "redis"))
 
 
-def redis_database(url: str, number: int) -> str:
-    """The same Redis, another database: each stack (and its worker) gets a queue of its own."""
-    return f"{url.rsplit('/', 1)[0]}/{number}"
-
-
 @pytest.fixture(scope="session")
 def s3_endpoint(run_root: Path) -> Iterator[services.S3Endpoint]:
     yield from running(*services.s3_server(run_root / "s3"))
+
+
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, mongo_database: str, redis_url: str,
+           s3_endpoint: services.S3Endpoint) -> SharedServices:
+    """For a module's own stack on the session's services: `with shared.stack("name", ...) as stack`."""
+    return SharedServices(tmp_path_factory, mongo_url, mongo_database, redis_url, s3_endpoint)
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    """A client of the module's own `stack` fixture (a module on a session stack defines `api` itself)."""
+    with httpx.Client(base_url=stack.orchestrator_url, timeout=120) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import httpx
 import jwt
 import pytest
 from bson import ObjectId
+from cryptography.fernet import Fernet
 from pymongo import MongoClient
 
 from launcher.stack import Stack
@@ -233,6 +234,13 @@ def test_production_refuses_a_default_or_short_secret() -> None:
     with pytest.raises(RuntimeError, match="S3_SECRET_KEY"):
         check_production_safety(Settings(environment="production", jwt_secret="x" * 40))
     check_production_safety(Settings(environment="production", jwt_secret="x" * 40, s3_secret_key="y" * 40))
+    # Spotify's tokens are sealed with their own key outside development, never one derived from the JWT secret.
+    with pytest.raises(RuntimeError, match="SPOTIFY_TOKEN_KEY"):
+        check_production_safety(Settings(environment="production", jwt_secret="x" * 40, s3_secret_key="y" * 40,
+                                         spotify_client_id="museaika-app"))
+    check_production_safety(Settings(environment="production", jwt_secret="x" * 40, s3_secret_key="y" * 40,
+                                     spotify_client_id="museaika-app",
+                                     spotify_token_key=Fernet.generate_key().decode()))
 
 
 def test_anonymous_mood_events_have_unguessable_ids(api: httpx.Client) -> None:
@@ -245,3 +253,33 @@ def test_anonymous_mood_events_have_unguessable_ids(api: httpx.Client) -> None:
     neighbour = ObjectId(a[:9] + ((int.from_bytes(a[9:], "big") + 1) % 2**24).to_bytes(3, "big"))
     assert api.get(f"/v1/mood-events/{neighbour}").status_code == 404
     assert api.get(f"/v1/mood-events/{first}").status_code == 200
+
+
+def test_a_stored_playlist_outside_the_input_rules_is_still_read(api: httpx.Client, embedded_stack: Stack) -> None:
+    """Answers have their own lenient models: a playlist stored before an input rule existed (or made by a journey
+    from catalog data) is read, listed and changed as stored, never answered with a 500."""
+    _, tokens = sign_up_and_login(api)
+    auth = bearer(tokens)
+    odd_track = {"title": "t" * 400, "artist": "", "uri": None, "duration_ms": 2 * 24 * 3600 * 1000}
+    refused = api.post("/v1/playlists", json={"name": "Too long", "tracks": [odd_track]}, headers=auth)
+    assert refused.status_code == 422, "each of these breaks an input rule"
+    now = datetime.now(UTC)
+    document: dict[str, Any] = {
+        "owner_id": api.get("/v1/users/me", headers=auth).json()["id"], "name": "n" * 250, "description": "d" * 2500,
+        "mood": {"label": "elated", "valence": 1.5, "arousal": -1.25},
+        "tracks": [odd_track] + [{"title": f"Song {i}", "artist": "Band"} for i in range(500)],
+        "spotify_id": None, "spotify_url": None, "created_at": now, "updated_at": now}
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(embedded_stack.mongo_url) as client:
+        playlists = client[embedded_stack.config.mongo_database].playlists
+        playlist_id = str(playlists.insert_one(document).inserted_id)  # type: ignore[arg-type]
+
+    read = api.get(f"/v1/playlists/{playlist_id}", headers=auth)
+    assert read.status_code == 200, read.text
+    playlist = read.json()
+    assert playlist["name"] == document["name"] and playlist["mood"] == document["mood"]
+    assert len(playlist["tracks"]) == 501 and playlist["tracks"][0] == odd_track
+    listed = api.get("/v1/playlists", headers=auth)
+    assert listed.status_code == 200 and [p["id"] for p in listed.json()["items"]] == [playlist_id]
+    patched = api.patch(f"/v1/playlists/{playlist_id}", json={"description": "kept"}, headers=auth)
+    assert patched.status_code == 200 and patched.json()["description"] == "kept", patched.text

@@ -16,20 +16,17 @@ The photo routes also get real photos, and mutations of them (cut short, bytes f
 a decompression bomb): random bytes never reach the face detector, these do.
 
 The tally of generated cases (per operation and phase, statuses seen) is written to fuzz_totals.json in the
-stack's run directory and printed by the last test, which also holds the run to its budget (so it needs the
-tests above it in the same run)."""
+stack's run directory and printed by the last test, which also holds the run to its budget: it counts only
+when every fuzzing test ran before it in the same session (it is skipped, saying so, under `-k` or `--lf`)."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,28 +36,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 from PIL import Image
-from pymongo import MongoClient
 from schemathesis import BaseSchema, Case, Response
 
-from launcher import services
-from launcher.stack import Stack, StackConfig
+from launcher.stack import Stack
+from orchestrator.catalog.journey import JOURNEY_PRESETS
 from orchestrator.schemas import JOURNEY_PRESET_NAMES
-from orchestrator.services.recommendations import JOURNEY_PRESETS
 from tests import images
-from tests.api_client import new_user, sign_up_and_login
+from tests.api_client import link_spotify, new_user, sign_up_and_login
+from tests.stacks import SharedServices
 
-CATALOG_CSV = Path(__file__).parent / "fixtures" / "spotify_tracks_small.csv"
 SEED = 20240905  # fixed: the same cases on every run, so CI is reproducible
 MIN_TOTAL_CASES = 5000
-NO_LIMIT = "1000000/minute"
-# Fuzzing must not be throttled (the 429 answers stay documented: the schema still says every route may
-# give one); jobs stay queued (no worker), so the per-user quota is raised to keep melody requests accepted.
+# Fuzzing must not be throttled: tests/conftest.py lifts the rate limits for every stack (the 429 answers stay
+# documented: the schema still says every route may give one); here also the login throttle per client. Jobs
+# stay queued (no worker), so the per-user quota is raised to keep melody requests accepted.
 FUZZ_ENV = {
-    "MUSEAIKA_RATE_LIMIT_PER_IP": NO_LIMIT,
-    "MUSEAIKA_RATE_LIMIT_PER_USER": NO_LIMIT,
-    "MUSEAIKA_RATE_LIMIT_COSTLY": NO_LIMIT,
-    "MUSEAIKA_RATE_LIMIT_AUTH_PER_IP": NO_LIMIT,
-    "MUSEAIKA_LOGIN_FAILURES_PER_CLIENT": NO_LIMIT,
+    "MUSEAIKA_LOGIN_FAILURES_PER_CLIENT": "1000000/minute",
     "MUSEAIKA_MAX_ACTIVE_JOBS_PER_USER": "100000",
     "MUSEAIKA_ACCESS_TOKEN_TTL_S": "7200",
     "MUSEAIKA_LOG_LEVEL": "WARNING",
@@ -103,6 +94,9 @@ POSITIVE_DATA_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/playlists/{playlist_id}/spotify"): ("422",),
 }
 DELETE_ME = "DELETE /v1/users/me"
+# The tests whose cases the budget counts, in the order they run.
+FUZZING_TESTS = ("test_every_operation_answers_as_documented", "test_photos_and_their_mutations_answer_as_documented",
+                 "test_linked_operations_answer_as_documented")
 
 
 class Tally:
@@ -131,36 +125,18 @@ class Tally:
                                   for label, count in sorted(self.per_operation.items())}}
 
 
-TALLY = Tally()
-
-
-def link_spotify(api: httpx.Client, user: dict[str, str]) -> None:
-    authorize_url = api.get("/v1/spotify/login", headers=user).json()["authorize_url"]
-    consent = httpx.get(f"{authorize_url}&standin_user=museaika-ada", follow_redirects=False, timeout=10)
-    assert consent.status_code in (302, 303), consent.text
-    callback = api.get(consent.headers["location"].removeprefix(str(api.base_url).rstrip("/")))
-    assert callback.status_code == 200, callback.text
+@pytest.fixture(scope="module")
+def tally() -> Tally:
+    """The cases of this module's tests in this session (never a count left over from elsewhere)."""
+    return Tally()
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, mongo_database: str,
-          s3_endpoint: services.S3Endpoint) -> Iterator[Stack]:
-    database = f"{mongo_database}_fuzz"
-    config = StackConfig(run_dir=tmp_path_factory.mktemp("fuzz"), mongo_url=mongo_url, mongo_database=database,
-                         s3=s3_endpoint, s3_bucket="museaika-fuzz", start_worker=False, spotify_standin=True,
-                         extra_env=FUZZ_ENV)
-    with Stack(config) as started:
-        subprocess.run([sys.executable, "-m", "orchestrator.catalog.import_csv", str(CATALOG_CSV), "--mongo-url",
-                        mongo_url, "--database", database], check=True, capture_output=True, timeout=120)
+def stack(shared: SharedServices) -> Iterator[Stack]:
+    """The API's models, no worker, the Spotify stand-in, the catalog; its own database, dropped afterwards."""
+    with shared.stack("fuzz", database="fuzz", spotify_standin=True, extra_env=FUZZ_ENV, catalog=True,
+                      drop_database=True) as started:
         yield started
-    with MongoClient(mongo_url) as client:
-        client.drop_database(database)
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.orchestrator_url, timeout=60) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -204,13 +180,13 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 @schema.parametrize()
 @settings(deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_every_operation_answers_as_documented(case: Case, api: httpx.Client) -> None:
+def test_every_operation_answers_as_documented(case: Case, api: httpx.Client, tally: Tally) -> None:
     headers = None
     if case.operation.label == DELETE_ME:
         # Deleting an account ends it: each case deletes an account of its own, never the fuzzing user's.
         headers = {"Authorization": f"Bearer {sign_up_and_login(api)[1]['access_token']}"}
     response = case.call_and_validate(headers=headers)
-    TALLY.record(case, response)
+    tally.record(case, response)
 
 
 PHOTOS: dict[str, Callable[[], bytes]] = {
@@ -246,13 +222,14 @@ def mutated_photos(draw: st.DrawFn) -> bytes:
        text=st.none() | st.just("what a day"))
 @settings(max_examples=40, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_photos_and_their_mutations_answer_as_documented(api_schema: BaseSchema, fuzz_user: dict[str, str],
-                                                         operation: str, image: bytes, text: str | None) -> None:
+                                                         tally: Tally, operation: str, image: bytes,
+                                                         text: str | None) -> None:
     body: dict[str, Any] = {"image": image}
     if operation == "/v1/moods" and text is not None:
         body["text"] = text
     case = api_schema[operation]["POST"].Case(body=body, media_type="multipart/form-data")
     response = case.call_and_validate(headers=fuzz_user)
-    TALLY.record(case, response, phase="photos")
+    tally.record(case, response, phase="photos")
 
 
 def test_every_refusal_is_documented_with_a_reason(api: httpx.Client) -> None:
@@ -285,7 +262,7 @@ def test_unpaired_surrogates_are_refused(api: httpx.Client, fuzz_user: dict[str,
 
 
 def test_linked_operations_answer_as_documented(api_schema: BaseSchema, api: httpx.Client,
-                                                fuzz_user: dict[str, str]) -> None:
+                                                fuzz_user: dict[str, str], tally: Tally) -> None:
     """Stateful: sequences along the schema's links, e.g. create a playlist → read → patch → delete."""
     if not api.get("/v1/spotify/link", headers=fuzz_user).json()["linked"]:
         link_spotify(api, fuzz_user)  # DELETE /v1/spotify/link was fuzzed: link again, so saving there is too
@@ -296,16 +273,27 @@ def test_linked_operations_answer_as_documented(api_schema: BaseSchema, api: htt
     class Counting(base):  # type: ignore[valid-type, misc]
         def after_call(self, response: Response, case: Case) -> None:
             super().after_call(response, case)
-            TALLY.record(case, response, phase="stateful")
+            tally.record(case, response, phase="stateful")
 
     run_state_machine_as_test(Counting, settings=settings(
         max_examples=100, stateful_step_count=8, deadline=None, database=None, derandomize=True,
         suppress_health_check=list(HealthCheck)))
 
 
-def test_fuzzing_reached_its_budget(stack: Stack, api: httpx.Client, fuzz_user: dict[str, str],
+def test_fuzzing_reached_its_budget(tally: Tally, request: pytest.FixtureRequest,
                                     capsys: pytest.CaptureFixture[str]) -> None:
-    totals = TALLY.as_dict()
+    # The budget is the fuzzing tests' together: a session that did not run each of them before this one
+    # (`-k`, `--lf`, another order) has no total to hold to it. Checked first, before the stack starts.
+    items = request.session.items
+    ran_before = {getattr(item, "originalname", item.name) for item in items[:items.index(request.node)]
+                  if item.path == request.node.path}
+    not_run = [name for name in FUZZING_TESTS if name not in ran_before]
+    if not_run:
+        pytest.skip(f"the budget counts the cases of every fuzzing test in one session; not run before it: {not_run}")
+    stack: Stack = request.getfixturevalue("stack")
+    api: httpx.Client = request.getfixturevalue("api")
+    fuzz_user: dict[str, str] = request.getfixturevalue("fuzz_user")
+    totals = tally.as_dict()
     (stack.config.run_dir / "fuzz_totals.json").write_text(json.dumps(totals, indent=2))
     with capsys.disabled():
         print(f"\nschemathesis: {totals['total']} cases in {totals['seconds']} s, per phase {totals['per_phase']}")
@@ -313,8 +301,8 @@ def test_fuzzing_reached_its_budget(stack: Stack, api: httpx.Client, fuzz_user: 
             print(f"  {row['cases']:5d}  {label}  {row['statuses']}")
     documented = {f"{method.upper()} {path}" for path, item in api.get("/openapi.json").json()["paths"].items()
                   for method in item}
-    assert documented <= set(TALLY.per_operation), f"never fuzzed: {documented - set(TALLY.per_operation)}"
-    assert TALLY.total >= MIN_TOTAL_CASES, totals
+    assert documented <= set(tally.per_operation), f"never fuzzed: {documented - set(tally.per_operation)}"
+    assert tally.total >= MIN_TOTAL_CASES, totals
     # The fuzzing user came through (no case deleted or locked it) and the stack is still ready.
     assert api.get("/v1/users/me", headers=fuzz_user).status_code == 200
     assert api.get("/readyz").status_code == 200

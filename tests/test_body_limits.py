@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from launcher import services
-from launcher.stack import Stack, StackConfig
+from launcher.stack import Stack
 from orchestrator.main import UPLOAD_OVERHEAD_BYTES
 from tests.api_client import PASSWORD, new_email
+from tests.stacks import SharedServices
 
 MAX_UPLOAD = 100_000
 MAX_JSON = 20_000
@@ -25,21 +25,10 @@ MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, mongo_database: str,
-          s3_endpoint: services.S3Endpoint) -> Iterator[Stack]:
-    config = StackConfig(run_dir=tmp_path_factory.mktemp("body_limits"), mongo_url=mongo_url,
-                         mongo_database=mongo_database, s3=s3_endpoint, s3_bucket="museaika-body-limits", models=[],
-                         start_worker=False,
-                         extra_env={"MUSEAIKA_MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
-                                    "MUSEAIKA_MAX_JSON_BYTES": str(MAX_JSON)})
-    with Stack(config) as started:
+def stack(shared: SharedServices) -> Iterator[Stack]:
+    with shared.stack("body_limits", models=[], extra_env={"MUSEAIKA_MAX_UPLOAD_BYTES": str(MAX_UPLOAD),
+                                                           "MUSEAIKA_MAX_JSON_BYTES": str(MAX_JSON)}) as started:
         yield started
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.orchestrator_url, timeout=60) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ def test_a_dead_host_is_skipped_and_the_live_one_serves(torchserve_stack: Stack)
 
     async def run() -> tuple[list[dict[str, object]], list[str]]:
         backend = TorchServeBackend(live, torchserve_stack.torchserve.management, 30,  # type: ignore[union-attr]
-                                    endpoints={"emotion": [dead, live]}, cooldown_s=60)
+                                    connect_timeout_s=2.0, cooldown_s=60, endpoints={"emotion": [dead, live]})
         await backend.start()
         try:
             answers = [await backend.predict("emotion", images.astronaut_bytes()) for _ in range(4)]

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -40,15 +38,14 @@ import pytest
 from launcher.stack import Stack, StackConfig
 from orchestrator.errors import DependencyUnavailableError
 from orchestrator.inference.torchserve import TorchServeBackend
-from orchestrator.jobs.queue import JobQueue, RedisTimeouts
+from orchestrator.jobs.queue import JobQueue
 from orchestrator.settings import Settings
 from orchestrator.store.mongo import MongoStore
 from orchestrator.store.objects import ObjectStore
 from tests import images
-from tests.api_client import new_user
-from tests.test_spotify import link
+from tests.api_client import link_spotify, new_user
+from tests.stacks import import_catalog
 
-CATALOG_CSV = Path(__file__).parent / "fixtures" / "spotify_tracks_small.csv"
 TABLE_PATH = Path(os.environ.get("MUSEAIKA_FAULT_TABLE",
                                  str(Path(tempfile.gettempdir()) / "museaika-fault-injection.md")))
 DATABASE = "museaika_faults"
@@ -302,8 +299,8 @@ def settle_jobs(api: httpx.Client, user: dict[str, str], job_ids: list[str], tim
 
 
 def run_fault(stack: Stack, api: httpx.Client, user: dict[str, str], fault: Fault, ops: tuple[str, ...],
-              recovered: Callable[[], bool], readiness_timeout_s: float, pace_s: float = 0.3) -> Result:
-    traffic = Traffic(stack.orchestrator_url, user, ops, client_timeout_s=fault.bound_s + 60, pace_s=pace_s)
+              recovered: Callable[[], bool], readiness_timeout_s: float) -> Result:
+    traffic = Traffic(stack.orchestrator_url, user, ops, client_timeout_s=fault.bound_s + 60)
     traffic.start()
     restored = True
     try:
@@ -409,32 +406,24 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "MUSEAIKA_RETRY_AFTER_S": str(RETRY_AFTER_S),
         "MUSEAIKA_JOB_HEARTBEAT_S": "3", "MUSEAIKA_JOB_SWEEP_INTERVAL_S": "1",
         "MUSEAIKA_MAX_ACTIVE_JOBS_PER_USER": "1000",
-        # The rate limiter stays in the path (it counts in Redis, and in memory while Redis is away) with
-        # limits this traffic never reaches: a 429 would hide the answer under test.
-        "MUSEAIKA_RATE_LIMIT_PER_IP": "100000/minute", "MUSEAIKA_RATE_LIMIT_PER_USER": "100000/minute",
-        "MUSEAIKA_RATE_LIMIT_COSTLY": "100000/minute", "MUSEAIKA_RATE_LIMIT_AUTH_PER_IP": "10000/minute",
+        # The rate limiter stays in the path (it counts in Redis, and in memory while Redis is away) with the
+        # limits tests/conftest.py gives every stack, which this traffic never reaches: a 429 would hide the
+        # answer under test.
         "MUSEAIKA_ACCESS_TOKEN_TTL_S": "7200",
         "MUSEAIKA_MODEL_VERSIONS": '{"emotion": "1.0.0"}',  # the light face model: the faults are the point
     }
     config = StackConfig(run_dir=tmp_path_factory.mktemp("faults"), backend="embedded", mongo_database=DATABASE,
                          persistent_mongo=True, spotify_standin=True, extra_env=env)
     with Stack(config) as started:
-        subprocess.run([sys.executable, "-m", "orchestrator.catalog.import_csv", str(CATALOG_CSV), "--mongo-url",
-                        started.mongo_url, "--database", DATABASE], check=True, capture_output=True, timeout=180)
+        import_catalog(started)
         yield started
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.orchestrator_url, timeout=120) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
 def user(api: httpx.Client, stack: Stack) -> dict[str, str]:
     """A user with Spotify linked (the stand-in), so recommendations call Spotify too."""
     created = new_user(api)
-    link(api, created)
+    link_spotify(api, created)
     return created
 
 
@@ -462,7 +451,6 @@ REDIS_BOUND = REDIS_SOCKET_TIMEOUT_S + REDIS_CONNECT_TIMEOUT_S + MARGIN_S
 S3_BOUND = 2 * S3_READ_TIMEOUT_S + S3_CONNECT_TIMEOUT_S + MARGIN_S
 SPOTIFY_BOUND = 2 * SPOTIFY_TIMEOUT_S + MARGIN_S
 EVERYTHING = frozenset(EMBEDDED_OPS)
-PACE_AT_DEFAULT_LIMITS = 3.5  # 3 costly kinds x 60 s / 3.5 s ≈ 51 a minute
 ALL_BUT_MELODY = EVERYTHING - {MELODY}
 
 
@@ -492,11 +480,9 @@ def test_clients_give_up_on_a_frozen_dependency_within_their_timeouts(stack: Sta
         "s3_endpoint": stack.s3.endpoint, "s3_access_key": stack.s3.access_key, "s3_secret_key": stack.s3.secret_key,
         "s3_region": stack.s3.region, "s3_bucket": stack.config.s3_bucket,
     })
-    slack = 3.0  # a loaded machine
-
     async def measure() -> dict[str, float]:
         mongo = MongoStore.from_settings(settings)
-        queue = JobQueue(settings.redis_url, 5, 60, 1, RedisTimeouts.from_settings(settings))
+        queue = JobQueue.from_settings(settings)
         objects = ObjectStore(settings)
         try:
             return {"mongo": await give_up_time(stack, "mongo-wire", mongo.ping),
@@ -509,12 +495,13 @@ def test_clients_give_up_on_a_frozen_dependency_within_their_timeouts(stack: Sta
 
     took = asyncio.run(measure())
     print(f"\nfrozen dependency → client gave up after: {', '.join(f'{k} {v:.2f} s' for k, v in took.items())}")
+    # Never sooner than the timeout (the lower bounds); later only by a loaded machine's scheduling (MARGIN_S).
     # MongoDB: the reply timeout (2 s), then pymongo's one retry fails server selection (1 s). Default: 10 s+.
-    assert 2.0 * 0.9 <= took["mongo"] <= 2.0 + 2 * 1.0 + slack
+    assert 2.0 * 0.9 <= took["mongo"] <= 2.0 + 2 * 1.0 + MARGIN_S
     # Redis: the reply timeout (1.5 s), not retried. Default: 5 s.
-    assert 1.5 * 0.9 <= took["redis"] <= 1.5 + slack
+    assert 1.5 * 0.9 <= took["redis"] <= 1.5 + MARGIN_S
     # S3: the read timeout (1 s) twice (urllib3 retries a read once, on a new connection). Default: 6 s.
-    assert 1.0 * 0.9 <= took["s3"] <= 2 * 1.0 + 1.0 + slack
+    assert 1.0 * 0.9 <= took["s3"] <= 2 * 1.0 + 1.0 + MARGIN_S
 
 
 @pytest.mark.parametrize("kind", ["stopped", "frozen"])
@@ -598,7 +585,8 @@ def test_torchserve(torchserve_stack: Stack, table: list[Result]) -> None:
     frozen, then killed and started again. Face and text need it (503 model:…); history and jobs do not;
     melody jobs are accepted and their worker retries, or fails them with a reason until it is back."""
     stack = torchserve_stack
-    # That stack keeps the default rate limits: 60 costly requests (face, text, melody) a minute per user.
+    # Its rate limits are the ones tests/conftest.py gives every stack, out of this traffic's reach: the
+    # requests flow unpaced, as on the embedded stack.
     inference_timeout_s, readiness_timeout_s = 30.0, 3.0
     ops = (FACE, TEXT, HISTORY, MELODY, JOB)
     models = ("model:emotion", "model:sentiment", "model:melody")
@@ -607,7 +595,8 @@ def test_torchserve(torchserve_stack: Stack, table: list[Result]) -> None:
 
     async def predict_frozen() -> float:
         """The client alone, with a 3 s budget: TorchServe frozen fails the call after 3 s, not 30."""
-        backend = TorchServeBackend(addresses.inference, addresses.management, timeout_s=3.0, connect_timeout_s=1.0)
+        backend = TorchServeBackend(addresses.inference, addresses.management, timeout_s=3.0, connect_timeout_s=1.0,
+                                    cooldown_s=5.0)
         await backend.start()
         try:
             return await give_up_time(stack, "torchserve",
@@ -617,15 +606,15 @@ def test_torchserve(torchserve_stack: Stack, table: list[Result]) -> None:
 
     took = asyncio.run(predict_frozen())
     print(f"\nfrozen TorchServe → client (3 s budget) gave up after {took:.2f} s")
-    assert 3.0 * 0.9 <= took <= 3.0 + 3.0, took
+    assert 3.0 * 0.9 <= took <= 3.0 + MARGIN_S, took
     with httpx.Client(base_url=stack.orchestrator_url, timeout=120) as api:
         user = new_user(api)
         frozen = Fault("TorchServe", "frozen (SIGSTOP, JVM + workers)", lambda: stack.pause_service("torchserve"),
                        lambda: stack.resume_service("torchserve"), "model:emotion", inference_timeout_s + MARGIN_S,
                        frozenset({HISTORY, JOB}), frozenset({FACE, TEXT}), models, hold_s=inference_timeout_s + 8,
                        quota_ok=frozenset({MELODY}))
-        table.append(run_fault(stack, api, user, frozen, ops, always, readiness_timeout_s, PACE_AT_DEFAULT_LIMITS))
+        table.append(run_fault(stack, api, user, frozen, ops, always, readiness_timeout_s))
         killed = Fault("TorchServe", "killed (SIGKILL), started again", lambda: stack.kill_service("torchserve"),
                        lambda: stack.restart_service("torchserve"), "model:emotion", 2.0 + MARGIN_S,
                        frozenset({HISTORY, JOB}), frozenset({FACE, TEXT}), models, quota_ok=frozenset({MELODY}))
-        table.append(run_fault(stack, api, user, killed, ops, always, readiness_timeout_s, PACE_AT_DEFAULT_LIMITS))
+        table.append(run_fault(stack, api, user, killed, ops, always, readiness_timeout_s))

@@ -28,12 +28,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, mongo_databa
 
 
 @pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.orchestrator_url, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def user(api: httpx.Client) -> dict[str, str]:
     return new_user(api)
 

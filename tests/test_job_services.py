@@ -1,5 +1,6 @@
 """The job queue's services, for real: Redis keeps queued entries across restarts and crashes; the object
-store talks to a signature-checking S3 server (nanio) and fails fast, as "unavailable", when it is down."""
+store talks to a signature-checking S3 server (nanio) and fails fast, as "unavailable", when it is down; the
+worker drops a job only when its document is gone."""
 
 from __future__ import annotations
 
@@ -9,16 +10,26 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+from bson import ObjectId
 from minio import Minio
 from minio.error import S3Error
 
 from launcher import services
 from orchestrator.errors import DependencyUnavailableError, NotFoundError
+from orchestrator.inference.client import ModelStatus
+from orchestrator.jobs.melody_pipeline import MelodyPipeline
+from orchestrator.jobs.progress import ProgressEvents
+from orchestrator.jobs.worker import run_job
+from orchestrator.redis_connection import RedisTimeouts
 from orchestrator.settings import Settings
+from orchestrator.store.generation_jobs import GenerationJobRepository
+from orchestrator.store.mongo import MongoStore
 from orchestrator.store.objects import ObjectStore
 
 
@@ -137,3 +148,57 @@ async def test_s3_down_is_unavailable_within_seconds_and_recovers(tmp_path: Path
         await store.close()
     finally:
         process.stop()
+
+
+class ModelsThatLostAFile:
+    """An inference backend whose every answer fails with NotFoundError: something the job needs is missing
+    (as a missing S3 object is reported) although the job's document is there."""
+
+    name = "lost-a-file"
+
+    async def start(self) -> None: ...
+
+    async def predict(self, model: str, payload: bytes) -> dict[str, Any]:
+        raise NotFoundError(f"object models/{model}/weights")
+
+    async def status(self, model: str) -> ModelStatus:
+        return ModelStatus(True, "answers")
+
+    async def close(self) -> None: ...
+
+
+async def test_only_a_missing_job_document_drops_the_job(mongo_url: str, mongo_database: str, redis_url: str,
+                                                         store: ObjectStore) -> None:
+    """A NotFoundError other than the job's own document takes the failure path: saq retries the job, and the
+    last attempt marks it failed with a reason. (Dropped, it would stay "running" for ever, counting against
+    its owner's quota of jobs in flight.) A job whose document is gone is dropped, and nothing is written."""
+    mongo = MongoStore(mongo_url, mongo_database, 2000, 10_000)
+    events = ProgressEvents(redis_url, RedisTimeouts(2.0, 5.0))
+    jobs = GenerationJobRepository(mongo)
+    pipeline = MelodyPipeline(ModelsThatLostAFile(), jobs, store, events)
+    try:
+        now = datetime.now(UTC)
+        parameters = {"mode": "major", "density": 0.5, "bars": 2, "temperature": 1.0, "seed": 1, "tempo_bpm": 120,
+                      "instrument": "piano", "velocity": 90, "transpose": 0}
+        job = await jobs.insert({"owner_id": f"owner-{uuid.uuid4().hex}", "kind": "melody", "state": "queued",
+                                 "stage": "queued", "progress": 0.0, "attempts": 0, "retries": 0,
+                                 "parameters": parameters, "result_keys": [], "result": None, "error": None,
+                                 "created_at": now, "updated_at": now})
+        job_id = str(job["_id"])
+
+        with pytest.raises(NotFoundError):  # raised to saq, which retries the job
+            await run_job(pipeline, job_id, attempt=1, retryable=True)
+        retried = await jobs.by_id(job_id)
+        assert (retried["state"], retried["attempts"]) == ("running", 1)
+        with pytest.raises(NotFoundError):
+            await run_job(pipeline, job_id, attempt=2, retryable=False)
+        failed = await jobs.by_id(job_id)
+        assert (failed["state"], failed["stage"], failed["attempts"]) == ("failed", "failed", 2)
+        assert failed["error"] == "internal error: NotFoundError"
+
+        gone = str(ObjectId())
+        await run_job(pipeline, gone, attempt=1, retryable=True)  # dropped: no exception, no retry
+        assert await jobs.collection.count_documents({"_id": ObjectId(gone)}) == 0
+    finally:
+        await events.close()
+        await mongo.close()

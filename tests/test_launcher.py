@@ -13,10 +13,21 @@ import httpx
 import psutil
 import pytest
 
-from launcher.process import free_port
+from launcher.process import ManagedProcess, free_port
 from launcher.services import TorchServeAddresses, write_torchserve_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Says "up", then waits; on SIGTERM it writes "clean" and exits (a service's clean shutdown).
+SERVICE = """
+import pathlib, signal, sys, time
+def bye(*_):
+    pathlib.Path(sys.argv[1]).write_text("clean")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, bye)
+pathlib.Path(sys.argv[2]).write_text("up")
+while True:
+    time.sleep(0.1)
+"""
 
 
 def test_up_serves_a_photo_and_ctrl_c_stops_every_process(tmp_path: Path) -> None:
@@ -58,3 +69,28 @@ def test_token_authorization_stays_on_off_loopback(tmp_path: Path) -> None:
     properties = write_torchserve_config(template, tmp_path / "ts.properties", local)
     assert properties["inference_address"] == "http://127.0.0.1:1"
     assert properties["metrics_mode"] == "prometheus" and properties["enable_model_api"] == "true"
+
+
+def test_a_paused_service_stops_cleanly_and_at_once(tmp_path: Path) -> None:
+    """Stack.pause_service SIGSTOPs a service's group; stop() must still end it with its clean shutdown
+    (SIGTERM, then SIGCONT so it runs to handle it), not wait out stop_timeout_s and SIGKILL it."""
+    said, up = tmp_path / "said", tmp_path / "up"
+    service = ManagedProcess("sleeper", [sys.executable, "-c", SERVICE, str(said), str(up)], tmp_path / "sleeper.log",
+                             up.exists, stop_timeout_s=20)
+    service.start()
+    try:
+        service.wait_ready()
+        assert service.pid is not None
+        os.killpg(service.pid, signal.SIGSTOP)  # what Stack.pause_service does
+        paused = psutil.Process(service.pid)
+        deadline = time.monotonic() + 10
+        while paused.status() != psutil.STATUS_STOPPED and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert paused.status() == psutil.STATUS_STOPPED
+        started = time.monotonic()
+        service.stop()
+        took = time.monotonic() - started
+    finally:
+        service.stop()
+    assert said.read_text() == "clean", "the service handled SIGTERM (not SIGKILLed after the timeout)"
+    assert took < 10, f"stop() took {took:.1f} s"

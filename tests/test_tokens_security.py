@@ -17,10 +17,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from launcher import services
-from launcher.stack import Stack, StackConfig
+from launcher.stack import Stack
 from orchestrator.security.tokens import InvalidTokenError, TokenIssuer
 from tests.api_client import bearer, sign_up_and_login
+from tests.stacks import SharedServices
 
 SECRET = secrets.token_urlsafe(64)  # long enough for HS512, so only the algorithm differs
 
@@ -72,21 +72,11 @@ def test_the_issuer_refuses_every_other_algorithm() -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str, mongo_database: str, redis_url: str,
-          s3_endpoint: services.S3Endpoint) -> Iterator[Stack]:
+def stack(shared: SharedServices) -> Iterator[Stack]:
     """No models, no worker; a JWT secret of this test's own."""
-    config = StackConfig(run_dir=tmp_path_factory.mktemp("tokens"), mongo_url=mongo_url,
-                         mongo_database=f"{mongo_database}_tokens", redis_url=f"{redis_url.rsplit('/', 1)[0]}/9",
-                         s3=s3_endpoint, s3_bucket="museaika-tokens", models=[], start_worker=False,
-                         extra_env={"MUSEAIKA_JWT_SECRET": SECRET})
-    with Stack(config) as started:
+    with shared.stack("tokens", database="tokens", redis_db=9, models=[],
+                      extra_env={"MUSEAIKA_JWT_SECRET": SECRET}) as started:
         yield started
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.orchestrator_url, timeout=60) as client:
-        yield client
 
 
 def test_the_api_answers_401_to_a_token_of_another_algorithm(api: httpx.Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,10 @@ def test_keys_from_the_key_file_survive_a_restart(tmp_path: Path) -> None:
         process.wait_ready()
         first_keys = key_file.read_text()
 
+        def client(**options: Any) -> TorchServeBackend:
+            return TorchServeBackend(addresses.inference, addresses.management, 30, connect_timeout_s=2,
+                                     cooldown_s=5, **options)
+
         async def predict(backend: TorchServeBackend) -> dict[str, object]:
             await backend.start()
             try:
@@ -33,18 +38,17 @@ def test_keys_from_the_key_file_survive_a_restart(tmp_path: Path) -> None:
             finally:
                 await backend.close()
 
-        without_keys = TorchServeBackend(addresses.inference, addresses.management, 30)
+        without_keys = client()
         with pytest.raises((ModelInputError, ModelUnavailableError)):
             asyncio.run(predict(without_keys))
-        backend = TorchServeBackend(addresses.inference, addresses.management, 30, key_file=key_file)
+        backend = client(key_file=key_file)
         assert asyncio.run(predict(backend))["faces"]
         status = asyncio.run(_status(backend))
         assert status.ready, status.detail
         process.restart()  # same ports, new keys
         assert key_file.read_text() != first_keys
         assert asyncio.run(predict(backend))["faces"]  # refused → key file read again → served
-        assert asyncio.run(_status(TorchServeBackend(addresses.inference, addresses.management, 30,
-                                                     management_token="stale", key_file=key_file))).ready
+        assert asyncio.run(_status(client(management_token="stale", key_file=key_file))).ready
     finally:
         process.stop()
 

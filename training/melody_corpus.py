@@ -197,8 +197,7 @@ def load_corpus(workers: int | None = None, refresh: bool = False) -> list[Tune]
         with path.open("rb") as handle:
             # Plain dicts, not Tune objects: a pickle names the class by module, and the module is
             # `__main__` when this file runs as a script.
-            # bandit: our own cache file, written by this module (B301)
-            return [Tune(**record) for record in pickle.load(handle)]  # nosec B301
+            return [Tune(**record) for record in pickle.load(handle)]  # nosec B301  # our own cache file
     files = corpus_files()
     # Big books first so the pool's two workers finish together.
     files.sort(key=lambda f: f.stat().st_size, reverse=True)

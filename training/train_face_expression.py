@@ -102,8 +102,7 @@ def train(args: argparse.Namespace) -> None:
 
     start_epoch, best_accuracy, history, seconds = 0, 0.0, [], 0.0
     if args.resume and last_path.exists():
-        # bandit: our own checkpoint of this run (B614)
-        state = torch.load(last_path, map_location=device, weights_only=False)  # nosec B614
+        state = torch.load(last_path, map_location=device, weights_only=False)  # nosec B614  # this run's own
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])

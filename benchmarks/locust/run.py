@@ -183,9 +183,9 @@ def run_locust(host: str, users: int, spawn_rate: float, duration: str, prefix: 
                     "MUSEAIKA_LOCUST_BURST_BASE": str(max(1, users // 4))})
     log = prefix.with_name(prefix.name + "_locust.log")
     with log.open("w") as out:
-        # bandit: argv list we build, no shell (B603)
-        completed = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,  # nosec B603
-                                   timeout=seconds(duration) + 90, check=False)  # argv list we build, no shell
+        completed = subprocess.run(  # nosec B603  # argv list we build, no shell
+            argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, timeout=seconds(duration) + 90,
+            check=False)
     run = LocustRun(prefix, users, duration, completed.returncode)
     if completed.returncode != 0 or not run.stats_csv.exists():
         raise RuntimeError(f"locust exited with {completed.returncode}; see {log}:\n{log.read_text()[-3000:]}")

@@ -25,8 +25,9 @@ EXIT_BAD_FILE = 2
 EXIT_UNAVAILABLE = 3
 
 
-async def run(path: Path, mongo_url: str, database: str, strict: bool, timeout_ms: int) -> ImportReport:
-    store = MongoStore(mongo_url, database, timeout_ms)
+async def run(path: Path, mongo_url: str, database: str, strict: bool, timeout_ms: int,
+              socket_timeout_ms: int) -> ImportReport:
+    store = MongoStore(mongo_url, database, timeout_ms, socket_timeout_ms)
     try:
         return await import_csv(path, TrackCatalog(store), strict=strict)
     finally:
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     try:
-        report = asyncio.run(run(args.path, args.mongo_url, args.database, args.strict, settings.mongo_timeout_ms))
+        report = asyncio.run(run(args.path, args.mongo_url, args.database, args.strict, settings.mongo_timeout_ms,
+                                 settings.mongo_socket_timeout_ms))
     except CatalogCsvError as error:
         print(f"error: {args.path}: {error}", file=sys.stderr)
         return EXIT_BAD_FILE

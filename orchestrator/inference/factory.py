@@ -16,11 +16,7 @@ def create_backend(settings: Settings, models: list[str] | None = None,
     """`models` and `work_dir` default to the API's; the generation worker serves its own models."""
     inner: InferenceBackend
     if settings.inference_backend == "torchserve":
-        inner = TorchServeBackend(settings.torchserve_inference_url, settings.torchserve_management_url,
-                                  settings.inference_timeout_s, settings.torchserve_inference_token,
-                                  settings.torchserve_management_token, endpoints=settings.torchserve_endpoints,
-                                  cooldown_s=settings.torchserve_cooldown_s, key_file=settings.torchserve_key_file,
-                                  connect_timeout_s=settings.torchserve_connect_timeout_s)
+        inner = TorchServeBackend.from_settings(settings)
     else:
         inner = EmbeddedBackend(settings.model_store, settings.torchserve_config,
                                 work_dir or settings.embedded_work_dir, settings.models if models is None else models,

@@ -14,20 +14,23 @@ import aiohttp
 
 from orchestrator.inference.client import ModelStatus, ModelUnavailableError, error_for_status
 from orchestrator.inference.endpoints import EndpointPool
+from orchestrator.settings import Settings
 
 
 class TorchServeBackend:
     name = "torchserve"
 
-    def __init__(self, inference_url: str, management_url: str, timeout_s: float, inference_token: str | None = None,
-                 management_token: str | None = None, max_connections: int = 64,
-                 endpoints: dict[str, list[str]] | None = None, cooldown_s: float = 5.0,
-                 key_file: Path | None = None, connect_timeout_s: float = 2.0) -> None:
+    def __init__(self, inference_url: str, management_url: str, timeout_s: float, *, connect_timeout_s: float,
+                 cooldown_s: float, inference_token: str | None = None, management_token: str | None = None,
+                 max_connections: int = 64, endpoints: dict[str, list[str]] | None = None,
+                 key_file: Path | None = None) -> None:
         """`endpoints`: per model, the inference URLs of several TorchServe hosts to spread requests over
         (models not named use `inference_url` alone). `key_file`: TorchServe's key_file.json, whose keys
         replace the tokens and are read again when TorchServe refuses them (it draws new keys at every start).
         `timeout_s` bounds a whole call (MUSEAIKA_INFERENCE_TIMEOUT_S: a hung TorchServe costs at most that,
-        per host tried), `connect_timeout_s` getting a connection (MUSEAIKA_TORCHSERVE_CONNECT_TIMEOUT_S)."""
+        per host tried), `connect_timeout_s` getting a connection (MUSEAIKA_TORCHSERVE_CONNECT_TIMEOUT_S),
+        `cooldown_s` how long a failing host sits out (MUSEAIKA_TORCHSERVE_COOLDOWN_S). The timeouts have no
+        defaults here: they are settings (`from_settings`), and a second default could only drift from them."""
         self.key_file = key_file
         self.inference_url = inference_url.rstrip("/")
         self.pools = {model: EndpointPool(urls, cooldown_s) for model, urls in (endpoints or {}).items()}
@@ -39,6 +42,14 @@ class TorchServeBackend:
         self.management_headers = _auth(management_token, {})
         self._read_key_file()
         self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TorchServeBackend:
+        return cls(settings.torchserve_inference_url, settings.torchserve_management_url, settings.inference_timeout_s,
+                   connect_timeout_s=settings.torchserve_connect_timeout_s, cooldown_s=settings.torchserve_cooldown_s,
+                   inference_token=settings.torchserve_inference_token,
+                   management_token=settings.torchserve_management_token, endpoints=settings.torchserve_endpoints,
+                   key_file=settings.torchserve_key_file)
 
     def _read_key_file(self) -> bool:
         """Take the keys from TorchServe's key file; False when there is none or it is unreadable."""

@@ -22,6 +22,7 @@ from orchestrator.inference.client import InferenceBackend
 from orchestrator.jobs.progress import ProgressEvents
 from orchestrator.store.generation_jobs import GenerationJobRepository
 from orchestrator.store.objects import ObjectStore
+from orchestrator.store.owned import Document
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +87,11 @@ class MelodyPipeline:
         if heartbeat is not None:
             await heartbeat()
 
-    async def run(self, job_id: str, attempt: int, heartbeat: Heartbeat | None = None) -> None:
-        job = await self.jobs.by_id(job_id)
+    async def run(self, job: Document, attempt: int, heartbeat: Heartbeat | None = None) -> None:
+        """Make the melody of `job` (its document, as `jobs.by_id` read it)."""
         if job["state"] == "succeeded":
             return
+        job_id = str(job["_id"])
         parameters = job["parameters"]
         await self._report(job_id, "generating", 0.05, heartbeat, attempts=attempt, error=None)
         request = {key: parameters[key] for key in ("mode", "density", "bars", "temperature", "seed")}

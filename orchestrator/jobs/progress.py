@@ -12,7 +12,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from orchestrator.jobs.queue import RedisTimeouts, redis_client, translate_redis_errors
+from orchestrator.redis_connection import RedisTimeouts, redis_client, translate_redis_errors
 
 TERMINAL_STAGES = frozenset({"done", "failed"})
 SUBSCRIBED = {"stage": "subscribed"}  # the first item `subscribe` yields, once the subscription is live
@@ -23,10 +23,10 @@ def channel_for(job_id: str) -> str:
 
 
 class ProgressEvents:
-    def __init__(self, redis_url: str, timeouts: RedisTimeouts | None = None) -> None:
+    def __init__(self, redis_url: str, timeouts: RedisTimeouts) -> None:
         # The reply timeout bounds publishing; a subscription's wait for the next message is not a reply
         # and has no timeout (redis-py blocks on pub/sub reads), so a quiet job keeps its stream.
-        self.redis: aioredis.Redis = redis_client(redis_url, timeouts or RedisTimeouts())
+        self.redis: aioredis.Redis = redis_client(redis_url, timeouts)
 
     async def publish(self, job_id: str, event: dict[str, Any]) -> None:
         async with translate_redis_errors():

@@ -20,10 +20,11 @@ from saq.types import PartialTimersDict
 
 from orchestrator.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from orchestrator.inference.factory import create_backend
-from orchestrator.jobs.melody_pipeline import MelodyPipeline, failure_reason
+from orchestrator.jobs.melody_pipeline import Heartbeat, MelodyPipeline, failure_reason
 from orchestrator.jobs.progress import ProgressEvents
-from orchestrator.jobs.queue import MELODY_TASK, RedisTimeouts, create_queue
+from orchestrator.jobs.queue import MELODY_TASK, create_queue
 from orchestrator.logging_setup import configure_logging
+from orchestrator.redis_connection import RedisTimeouts
 from orchestrator.settings import Settings, get_settings
 from orchestrator.store.generation_jobs import GenerationJobRepository
 from orchestrator.store.mongo import MongoStore
@@ -34,25 +35,36 @@ Context = dict[str, Any]
 
 
 async def generate_melody(ctx: Context, *, generation_job_id: str) -> None:
-    pipeline: MelodyPipeline = ctx["pipeline"]
     job: Job = ctx["job"]
+    await run_job(ctx["pipeline"], generation_job_id, job.attempts, job.retryable, job.update)
+
+
+async def run_job(pipeline: MelodyPipeline, job_id: str, attempt: int, retryable: bool,
+                  heartbeat: Heartbeat | None = None) -> None:
+    """One attempt at a job. A failure raises, so saq retries the job while `retryable`; the last attempt
+    first records the job as failed, with its reason."""
     try:
-        await pipeline.run(generation_job_id, job.attempts, heartbeat=job.update)
-    except NotFoundError:
-        # No document: the API refused the request after all (an enqueue that timed out reached a slow Redis
-        # later; the API removed the document and answered 503) or the account was deleted. Nothing to make.
-        logger.warning("job %s has no document; dropped", generation_job_id)
-    except InvalidInputError as error:  # retrying cannot help
-        await pipeline.fail(generation_job_id, failure_reason(error))
-    except Exception as error:
-        if job.retryable:
-            logger.warning("job %s attempt %d failed (%s); saq retries it", generation_job_id, job.attempts, error)
-            raise
-        logger.exception("job %s failed after %d attempts", generation_job_id, job.attempts)
         try:
-            await pipeline.fail(generation_job_id, failure_reason(error))
+            document = await pipeline.jobs.by_id(job_id)
+        except NotFoundError:
+            # No document: the API refused the request after all (an enqueue that timed out reached a slow
+            # Redis later; the API removed the document and answered 503) or the account was deleted. Only
+            # this lookup may drop a job: a NotFoundError further on (a missing object, say) is a failure
+            # like any other, or the job would stay queued/running for ever, counting against the quota.
+            logger.warning("job %s has no document; dropped", job_id)
+            return
+        await pipeline.run(document, attempt, heartbeat=heartbeat)
+    except InvalidInputError as error:  # retrying cannot help
+        await pipeline.fail(job_id, failure_reason(error))
+    except Exception as error:
+        if retryable:
+            logger.warning("job %s attempt %d failed (%s); saq retries it", job_id, attempt, error)
+            raise
+        logger.exception("job %s failed after %d attempts", job_id, attempt)
+        try:
+            await pipeline.fail(job_id, failure_reason(error))
         except DependencyUnavailableError:
-            logger.error("could not record the failure of job %s", generation_job_id)
+            logger.error("could not record the failure of job %s", job_id)
         raise
 
 

@@ -19,7 +19,7 @@ from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyOauthError, SpotifyPKCE
 
 from orchestrator.errors import DependencyUnavailableError, InvalidInputError
-from orchestrator.jobs.queue import translate_redis_errors
+from orchestrator.redis_connection import translate_redis_errors
 
 STATE_TTL_S = 600
 DEPENDENCY = "spotify"

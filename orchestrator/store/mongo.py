@@ -19,14 +19,17 @@ DEPENDENCY = "mongodb"
 class MongoStore:
     def __init__(self, url: str, database: str, timeout_ms: int, socket_timeout_ms: int | None = None) -> None:
         """`timeout_ms` bounds finding a server and connecting (MUSEAIKA_MONGO_TIMEOUT_MS), `socket_timeout_ms`
-        each wait for a reply (MUSEAIKA_MONGO_SOCKET_TIMEOUT_MS; default 5 x timeout_ms). A server that accepts
-        connections but never answers fails a call after about socket + selection time (pymongo retries a read
-        or write once, after selecting a server again), never hangs it."""
+        each wait for a reply (MUSEAIKA_MONGO_SOCKET_TIMEOUT_MS; a caller that leaves it out, such as a benchmark,
+        gets that setting's default, never a second default of its own). A server that accepts connections but
+        never answers fails a call after about socket + selection time (pymongo retries a read or write once,
+        after selecting a server again), never hangs it."""
+        if socket_timeout_ms is None:
+            socket_timeout_ms = int(Settings.model_fields["mongo_socket_timeout_ms"].default)
         self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             url,
             serverSelectionTimeoutMS=timeout_ms,
             connectTimeoutMS=timeout_ms,
-            socketTimeoutMS=socket_timeout_ms or timeout_ms * 5,
+            socketTimeoutMS=socket_timeout_ms,
             tz_aware=True,
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]

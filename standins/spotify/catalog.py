@@ -172,8 +172,7 @@ def build_library(user: SeedUser, catalog: dict[str, CatalogTrack], order: Seque
         if user.top_tracks is not None:
             library.top[time_range] = resolve(user.top_tracks.get(time_range, []))
         else:
-            # bandit: seeded for reproducibility, not a secret (B311)
-            range_rng = random.Random(f"top:{user.id}:{time_range}")  # nosec B311
+            range_rng = random.Random(f"top:{user.id}:{time_range}")  # nosec B311  # seeded: reproducible, no secret
             count = min(user.top_count, len(order))
             library.top[time_range] = [catalog[i] for i in range_rng.sample(list(order), count)]
     return library
