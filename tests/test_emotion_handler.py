@@ -14,11 +14,9 @@ from tests import images
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
-    loaded = load_archive(REPO_ROOT / "model_store" / "emotion.mar", tmp_path_factory.mktemp("mar"))
-    loaded.handle(None, loaded.context)
-    return loaded
+@pytest.fixture
+def archive(fer_port_archive: LoadedArchive) -> LoadedArchive:
+    return fer_port_archive
 
 
 

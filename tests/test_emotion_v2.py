@@ -21,20 +21,17 @@ from launcher.stack import served_versions
 from networks.expression_vgg import ExpressionVGG, load_expression_vgg, save_expression_vgg
 from networks.mini_xception import EMOTION_LABELS
 from orchestrator.inference.embedded import EmbeddedBackend
-from orchestrator.inference.model_archive import LoadedArchive, archive_file_name, load_archive
+from orchestrator.inference.model_archive import LoadedArchive, archive_file_name
 from orchestrator.settings import Settings
 from tests import images
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = REPO_ROOT / "models" / "face-expression-vgg"
-V2_ARCHIVE = REPO_ROOT / "model_store" / "emotion-2.0.0.mar"
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
-    loaded = load_archive(V2_ARCHIVE, tmp_path_factory.mktemp("mar"))
-    loaded.handle(None, loaded.context)
-    return loaded
+@pytest.fixture
+def archive(emotion_v2_archive: LoadedArchive) -> LoadedArchive:
+    return emotion_v2_archive
 
 
 def service(archive: LoadedArchive) -> Any:

@@ -4,7 +4,6 @@ images refused with a reason, EXIF orientation applied before detection, bombs r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -15,11 +14,10 @@ from handlers.base import RequestError
 from handlers.image_decoding import decode_rgb
 from launcher.stack import Stack
 from orchestrator.errors import InvalidInputError
-from orchestrator.inference.model_archive import LoadedArchive, load_archive
+from orchestrator.inference.model_archive import LoadedArchive
 from orchestrator.services.image_validation import inspect_image
 from tests import images
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 LIMITS = {"max_bytes": 10_000_000, "max_pixels": 40_000_000}
 
 
@@ -49,15 +47,8 @@ def test_exif_orientation_is_applied_before_anything_sees_the_pixels() -> None:
     assert difference < 6, difference  # the same picture, up to two JPEG round trips
 
 
-@pytest.fixture(scope="module")
-def fer_port(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
-    loaded = load_archive(REPO_ROOT / "model_store" / "emotion.mar", tmp_path_factory.mktemp("mar"))
-    loaded.handle(None, loaded.context)
-    return loaded
-
-
-def test_a_face_stored_sideways_is_found_where_a_viewer_sees_it(fer_port: LoadedArchive) -> None:
-    answers, statuses = fer_port.run([images.astronaut_bytes(), images.exif_rotated_jpeg()])
+def test_a_face_stored_sideways_is_found_where_a_viewer_sees_it(fer_port_archive: LoadedArchive) -> None:
+    answers, statuses = fer_port_archive.run([images.astronaut_bytes(), images.exif_rotated_jpeg()])
     assert statuses == {}
     upright, turned = (answer["faces"] for answer in answers)
     assert len(upright) == len(turned) == 1
