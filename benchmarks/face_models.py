@@ -81,7 +81,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--model-dir", type=Path, default=REPO_ROOT / "models" / "face-expression-vgg")
-    parser.add_argument("--splits", nargs="+", default=["validation"], help="validation and/or train (slow: 28,709 faces)")
+    parser.add_argument("--splits", nargs="+", default=["validation"],
+                        help="validation and/or train (slow: 28,709 faces)")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
