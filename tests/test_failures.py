@@ -4,6 +4,7 @@ Runs on its own stack (its own Mongo-wire server and TorchServe) because it stop
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,7 +41,12 @@ def test_mongodb_then_torchserve_going_down(doomed_stack: Stack) -> None:
         assert ready.json()["dependencies"]["model:emotion"]["ready"] is True
 
         doomed_stack.stop_service("torchserve")
+        # /readyz shares one round of checks per second among its callers: the next round sees TorchServe gone.
         ready = api.get("/readyz")
+        deadline = time.monotonic() + 10
+        while ready.json()["dependencies"]["model:emotion"]["ready"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            ready = api.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["dependencies"]["model:emotion"]["ready"] is False
         assert "unreachable" in ready.json()["dependencies"]["model:emotion"]["detail"]

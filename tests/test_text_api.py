@@ -124,7 +124,7 @@ def odd_models_stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str,
     root = tmp_path_factory.mktemp("odd")
     store = store_with_face_model(root)
     model_dir = make_tiny_classifier(root / "tiny", ("calm", "excited", "gloomy"))
-    build(model_dir, "sentiment", "0.0.1", store, staging=root / "staging")
+    build(model_dir, "sentiment", "1.0.0", store, staging=root / "staging")  # 1.0.0: served as sentiment.mar
     with Stack(StackConfig(run_dir=root / "run", mongo_url=mongo_url, mongo_database=mongo_database,
                            model_store=store)) as stack:
         yield stack
