@@ -19,11 +19,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from benchmarks.boxes import iou
+from benchmarks.face_models import as_input
 from networks.mini_xception import EMOTION_LABELS
 from orchestrator.inference.model_archive import LoadedArchive, load_archive
 from training.fer2013 import DEFAULT_DATASET, read_gray
@@ -64,18 +64,11 @@ def frame(path: Path, framing: Framing, rng: random.Random) -> tuple[bytes, tupl
     return buffer.getvalue(), (x, y, framing.face_px, framing.face_px)
 
 
-def crop_only_inputs(paths: list[Path], size: int) -> np.ndarray:
-    """The original 48×48 crops at the classifier's input size, in [-1, 1] (as the handler scales)."""
-    grays = [read_gray(p) for p in paths]
-    faces = np.stack([g if g.shape == (size, size) else cv2.resize(g, (size, size)) for g in grays])
-    return (faces.astype(np.float32) / 255.0 - 0.5) * 2.0
-
-
 def run_archive(archive: LoadedArchive, faces: list[tuple[Path, int]], seed: int) -> None:
     service = archive.module._service
     labels = np.array([label for _, label in faces])
-    crop_predictions = service.classify(crop_only_inputs([p for p, _ in faces],
-                                                         service.classifier.input_size)).argmax(1)
+    crops = np.stack([read_gray(p) for p, _ in faces])
+    crop_predictions = service.classify(as_input(crops, service.classifier.input_size)).argmax(1)
     print(f"\n== {archive.name} {archive.version} ({type(service.classifier).__name__}): crop-only accuracy "
           f"{np.mean(crop_predictions == labels):.3f} on all {len(faces)} faces ==")
     print(f"{'framing':26} {'found':>7} {'pipeline':>9} {'crop-only':>10} {'gap':>7}")

@@ -24,10 +24,6 @@ def _shifted(faces: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
     return padded[..., top:top + height, left:left + width]
 
 
-def view_count(flip: bool, shifts: bool) -> int:
-    return (len(SHIFTS) if shifts else 1) * (2 if flip else 1)
-
-
 def averaged_probabilities(model: nn.Module, faces: torch.Tensor, flip: bool = True,
                            shifts: bool = True) -> torch.Tensor:
     """(N, 1, H, W) → (N, classes) mean softmax over the views; one forward pass for all of them."""
