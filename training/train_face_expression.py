@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from networks.expression_vgg import ExpressionVGG, ExpressionVGGConfig, save_expression_vgg
+from networks.expression_vgg import ExpressionVGG, ExpressionVGGConfig, load_expression_vgg, save_expression_vgg
 from networks.mini_xception import EMOTION_LABELS
 from networks.test_time_augmentation import averaged_probabilities
 from training.face_augmentation import AugmentationConfig, augment
@@ -57,22 +57,24 @@ def bf16_available(device: torch.device) -> bool:
 
 
 @torch.inference_mode()
-def predict(model: ExpressionVGG, images: np.ndarray, device: torch.device, tta: bool,
+def predict(model: nn.Module, images: np.ndarray, device: torch.device, views: str = "one",
             batch_size: int = 512) -> np.ndarray:
+    """Class probabilities over `views`: "one" (the face as is), "flip" (and its mirror, as served) or
+    "full" (10 views: flips × 2-px shifts)."""
     model.eval()
     out = []
     for start in range(0, len(images), batch_size):
         batch = to_model_input(images[start:start + batch_size]).to(device)
-        if tta:
-            out.append(averaged_probabilities(model, batch).cpu())
+        if views != "one":
+            out.append(averaged_probabilities(model, batch, flip=True, shifts=views == "full").cpu())
         else:
             out.append(torch.softmax(model(batch).float(), dim=1).cpu())
     return torch.cat(out).numpy()
 
 
-def report(model: ExpressionVGG, images: np.ndarray, labels: np.ndarray, device: torch.device,
-           tta: bool = False) -> ClassificationReport:
-    predicted = predict(model, images, device, tta).argmax(axis=1)
+def report(model: nn.Module, images: np.ndarray, labels: np.ndarray, device: torch.device,
+           views: str = "one") -> ClassificationReport:
+    predicted = predict(model, images, device, views).argmax(axis=1)
     return classification_report(labels.tolist(), predicted.tolist(), EMOTION_LABELS)
 
 
@@ -87,7 +89,16 @@ def train(args: argparse.Namespace) -> None:
     train_split = load_split(args.dataset, "train")
     val_split = load_split(args.dataset, "validation")
     config = ExpressionVGGConfig(stage_channels=tuple(args.channels), hidden=args.hidden, dropout=args.dropout)
-    model = ExpressionVGG(config).to(device).to(memory_format=torch.channels_last)
+    if args.init_from:
+        # A warm restart (Loshchilov & Hutter 2017): a new cycle from trained weights, whose result is a
+        # second snapshot to average with the first (Huang et al. 2017, "Snapshot Ensembles").
+        start = load_expression_vgg(args.init_from, "cpu")
+        if not isinstance(start, ExpressionVGG):
+            raise SystemExit(f"--init-from {args.init_from}: a single network, not a snapshot ensemble")
+        config = start.config
+        model = start.train().to(device).to(memory_format=torch.channels_last)
+    else:
+        model = ExpressionVGG(config).to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
                                 weight_decay=args.weight_decay)
     steps_per_epoch = len(train_split.labels) // args.batch_size
@@ -151,19 +162,31 @@ def train(args: argparse.Namespace) -> None:
     model = model.to(memory_format=torch.contiguous_format)
     save_expression_vgg(model, args.out)
     plain = report(model, val_split.images, val_split.labels, device)
-    with_tta = report(model, val_split.images, val_split.labels, device, tta=True)
+    with_tta = report(model, val_split.images, val_split.labels, device, views="full")
     train_report = report(model, train_split.images, train_split.labels, device)
     write_card(args, config, history, seconds, hardware(device), use_bf16, plain, with_tta, train_report)
     print(f"wrote {args.out}\nvalidation:\n{plain.format()}\nvalidation with TTA:\n{with_tta.format()}")
+
+
+def repo_relative(path: Path) -> str:
+    """A path as the repository root sees it, so a recorded command runs from a fresh clone."""
+    absolute = path.resolve()
+    return str(absolute.relative_to(REPO_ROOT)) if absolute.is_relative_to(REPO_ROOT) else str(path)
+
+
+def training_command(args: argparse.Namespace) -> str:
+    start = f" --init-from {repo_relative(args.init_from)}" if args.init_from else ""
+    return (f"python -m training.train_face_expression --epochs {args.epochs} --lr {args.lr} "
+            f"--batch-size {args.batch_size} --channels {' '.join(map(str, args.channels))} "
+            f"--hidden {args.hidden} --seed {args.seed}" + (f" --threads {args.threads}" if args.threads else "")
+            + f"{start} --out {repo_relative(args.out)} --checkpoints {repo_relative(args.checkpoints)}")
 
 
 def write_card(args: argparse.Namespace, config: ExpressionVGGConfig, history: list[dict[str, Any]],
                seconds: float, device_name: str, bf16: bool, plain: ClassificationReport,
                with_tta: ClassificationReport, train_report: ClassificationReport) -> None:
     parameters = sum(p.numel() for p in ExpressionVGG(config).parameters())
-    command = (f"python -m training.train_face_expression --epochs {args.epochs} --lr {args.lr} "
-               f"--batch-size {args.batch_size} --channels {' '.join(map(str, args.channels))} "
-               f"--hidden {args.hidden} --seed {args.seed}" + (f" --threads {args.threads}" if args.threads else ""))
+    command = training_command(args)
     lines = [
         "# face-expression-vgg (emotion model version 2)", "",
         "VGG-style FER2013 expression classifier (`networks/expression_vgg.py`): 48×48 gray faces in [-1, 1],",
@@ -196,7 +219,8 @@ def write_card(args: argparse.Namespace, config: ExpressionVGGConfig, history: l
     ]
     (args.out / "README.md").write_text("\n".join(lines) + "\n")
     (args.out / "training.json").write_text(json.dumps(
-        {"config": asdict(config), "history": history, "hardware": device_name, "bf16": bf16,
+        {"config": asdict(config), "command": command, "history": history, "hardware": device_name, "bf16": bf16,
+         "minutes": round(seconds / 60, 1),
          "validation": {"accuracy": plain.accuracy, "macro_f1": plain.macro_f1},
          "validation_tta": {"accuracy": with_tta.accuracy, "macro_f1": with_tta.macro_f1}}, indent=1) + "\n")
 
@@ -219,6 +243,8 @@ def main() -> None:
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     parser.add_argument("--resume", action="store_true", help="continue from <checkpoints>/last.pt")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="start from a trained model folder (a warm restart; its config wins over --channels)")
     train(parser.parse_args())
 
 
