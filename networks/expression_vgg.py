@@ -6,16 +6,11 @@ Performance on FER2013" (arXiv:2105.03588, 73.28 % single-model): four stages of
 same definition serves a CPU-sized model and the paper's (64, 128, 256, 512).
 
 Outputs use `networks.mini_xception.EMOTION_LABELS` order, so both versions answer with the same labels.
-
-`SnapshotEnsemble` averages several trained snapshots of one network (Huang et al., "Snapshot Ensembles",
-ICLR 2017): a folder whose config.json says `"snapshots": N` holds N networks in one weights file.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -71,50 +66,21 @@ class ExpressionVGG(nn.Module):
         return logits
 
 
-class SnapshotEnsemble(nn.Module):
-    """Snapshots of one ExpressionVGG answering together. Output: log of the mean class probabilities, so a
-    softmax over it (what every caller applies to logits) gives the average of the snapshots' softmaxes."""
-
-    def __init__(self, members: Sequence[ExpressionVGG]) -> None:
-        super().__init__()
-        if not members or any(m.config != members[0].config for m in members):
-            raise ValueError("a snapshot ensemble needs at least one network, all of one config")
-        self.config = members[0].config
-        self.members = nn.ModuleList(members)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        log_probabilities = torch.stack([torch.log_softmax(member(x).float(), dim=1) for member in self.members])
-        return torch.logsumexp(log_probabilities, dim=0) - math.log(len(self.members))
-
-
-ExpressionModel = ExpressionVGG | SnapshotEnsemble
-
-
-def save_expression_vgg(model: ExpressionModel, folder: Path, dtype: torch.dtype = torch.float32) -> None:
-    """config.json + model.safetensors: plain tensors, nothing executable in the weights file. float16 halves
-    the file; loading casts back to float32."""
+def save_expression_vgg(model: ExpressionVGG, folder: Path) -> None:
+    """config.json + model.safetensors: plain tensors, nothing executable in the weights file."""
     folder.mkdir(parents=True, exist_ok=True)
-    config = asdict(model.config)
-    if isinstance(model, SnapshotEnsemble):
-        config["snapshots"] = len(model.members)
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-    state = {name: (tensor.to(dtype) if tensor.is_floating_point() else tensor).detach().cpu().contiguous()
-             for name, tensor in model.state_dict().items()}
+    (folder / CONFIG_FILE).write_text(json.dumps(asdict(model.config), indent=2) + "\n")
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     save_file(state, str(folder / WEIGHTS_FILE))
 
 
-def load_expression_vgg(folder: Path, device: torch.device | str = "cpu") -> ExpressionModel:
-    """One network, or a snapshot ensemble when config.json says `"snapshots": N` with N > 1."""
+def load_expression_vgg(folder: Path, device: torch.device | str = "cpu") -> ExpressionVGG:
     raw = json.loads((folder / CONFIG_FILE).read_text())
     config = ExpressionVGGConfig(stage_channels=tuple(int(c) for c in raw["stage_channels"]), hidden=int(raw["hidden"]),
                                  dropout=float(raw["dropout"]), input_size=int(raw["input_size"]),
                                  labels=tuple(str(label) for label in raw["labels"]))
     if config.labels != EMOTION_LABELS:
         raise ValueError(f"{folder}: labels {config.labels} differ from the served order {EMOTION_LABELS}")
-    snapshots = int(raw.get("snapshots", 1))
-    model: ExpressionModel = (SnapshotEnsemble([ExpressionVGG(config) for _ in range(snapshots)]) if snapshots > 1
-                              else ExpressionVGG(config))
-    state = load_file(str(folder / WEIGHTS_FILE), device=str(device))
-    model.load_state_dict({name: tensor.float() if tensor.is_floating_point() else tensor
-                           for name, tensor in state.items()})
+    model = ExpressionVGG(config)
+    model.load_state_dict(load_file(str(folder / WEIGHTS_FILE), device=str(device)))
     return model.to(device).eval()
