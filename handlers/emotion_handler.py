@@ -32,7 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "second_look": False,  # see handlers/face_detection.py
     "second_look_thresholds": [0.3, 0.4, 0.6],
     "second_look_min_score": 0.95,
-    "second_look_rotations": [-30, 30],
+    "second_look_min_views": 2,
+    "second_look_rotations": [-45, -30, -15, 15, 30, 45],
+    "second_look_mirror": True,
+    "second_look_max_side": 384,
     "max_pixels": 40_000_000,
 }
 
