@@ -162,9 +162,11 @@ def train(args: argparse.Namespace) -> None:
     model = model.to(memory_format=torch.contiguous_format)
     save_expression_vgg(model, args.out)
     plain = report(model, val_split.images, val_split.labels, device)
+    with_flip = report(model, val_split.images, val_split.labels, device, views="flip")
     with_tta = report(model, val_split.images, val_split.labels, device, views="full")
     train_report = report(model, train_split.images, train_split.labels, device)
-    write_card(args, config, history, seconds, hardware(device), use_bf16, plain, with_tta, train_report)
+    write_card(args, config, history, seconds, hardware(device), use_bf16, plain, with_flip, with_tta,
+               train_report)
     print(f"wrote {args.out}\nvalidation:\n{plain.format()}\nvalidation with TTA:\n{with_tta.format()}")
 
 
@@ -184,7 +186,8 @@ def training_command(args: argparse.Namespace) -> str:
 
 def write_card(args: argparse.Namespace, config: ExpressionVGGConfig, history: list[dict[str, Any]],
                seconds: float, device_name: str, bf16: bool, plain: ClassificationReport,
-               with_tta: ClassificationReport, train_report: ClassificationReport) -> None:
+               with_flip: ClassificationReport, with_tta: ClassificationReport,
+               train_report: ClassificationReport) -> None:
     parameters = sum(p.numel() for p in ExpressionVGG(config).parameters())
     command = training_command(args)
     lines = [
@@ -195,6 +198,9 @@ def write_card(args: argparse.Namespace, config: ExpressionVGGConfig, history: l
         f"- Data: FER2013 `train/` ({sum(train_report.confusion.sum(axis=1)):,} faces); checkpoint chosen on "
         f"`validation/` (PublicTest, {int(plain.confusion.sum()):,} faces), so validation figures are "
         "slightly optimistic; the held-out PrivateTest split is not here.",
+        *([f"- Warm restart (SGDR, Loshchilov & Hutter 2017): a new one-cycle run from the weights in "
+           f"`{repo_relative(args.init_from)}` (its own card has that run's recipe and history)."]
+          if args.init_from else []),
         f"- Recipe: {args.epochs} epochs, SGD Nesterov 0.9, one-cycle lr peak {args.lr}, weight decay "
         f"{args.weight_decay}, label smoothing {args.label_smoothing}, batch {args.batch_size}, seed {args.seed}; "
         "augmentation: rescale ±20 %, shift ±20 %, rotation ±10°, flip, brightness/contrast ±0.2, random erasing "
@@ -206,6 +212,8 @@ def write_card(args: argparse.Namespace, config: ExpressionVGGConfig, history: l
         "## Validation", "",
         "| | accuracy | macro-F1 | disgust recall |", "|---|---|---|---|",
         f"| single view | {plain.accuracy:.4f} | {plain.macro_f1:.4f} | {plain.recall()[1]:.3f} |",
+        f"| mirror TTA (as served) | {with_flip.accuracy:.4f} | {with_flip.macro_f1:.4f} | "
+        f"{with_flip.recall()[1]:.3f} |",
         f"| 10-view TTA (flips × shifts) | {with_tta.accuracy:.4f} | {with_tta.macro_f1:.4f} | "
         f"{with_tta.recall()[1]:.3f} |",
         f"| train split, single view | {train_report.accuracy:.4f} | {train_report.macro_f1:.4f} | "
@@ -222,6 +230,7 @@ def write_card(args: argparse.Namespace, config: ExpressionVGGConfig, history: l
         {"config": asdict(config), "command": command, "history": history, "hardware": device_name, "bf16": bf16,
          "minutes": round(seconds / 60, 1),
          "validation": {"accuracy": plain.accuracy, "macro_f1": plain.macro_f1},
+         "validation_flip": {"accuracy": with_flip.accuracy, "macro_f1": with_flip.macro_f1},
          "validation_tta": {"accuracy": with_tta.accuracy, "macro_f1": with_tta.macro_f1}}, indent=1) + "\n")
 
 
