@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from sklearn.datasets import load_sample_images  # two photos shipped in the wheel (sentence-transformers needs it)
+from sklearn.datasets import load_sample_images  # two photos in the wheel; dev.txt's text model pulls it in
 
 from benchmarks.boxes import iou
 from benchmarks.face_models import as_input

@@ -20,10 +20,9 @@ from handlers.face_preprocessing import BORDER, FaceBox, crop_face
 from networks.expression_vgg import load_expression_vgg
 from networks.mini_xception import INPUT_SIZE as MINI_XCEPTION_SIZE
 from networks.mini_xception import MiniXception
-from networks.test_time_augmentation import averaged_probabilities
+from networks.test_time_augmentation import check_tta_mode, tta_probabilities
 
 MINI_XCEPTION_WEIGHTS = "mini_xception.pt"
-TTA_MODES = ("none", "flip", "full")
 
 
 class FaceClassifier(ABC):
@@ -67,10 +66,8 @@ class MiniXceptionClassifier(FaceClassifier):
 class ExpressionVGGClassifier(FaceClassifier):
     def __init__(self, model: torch.nn.Module, device: torch.device, input_size: int, tta: str) -> None:
         super().__init__(model, device)
-        if tta not in TTA_MODES:
-            raise ValueError(f"tta must be one of {TTA_MODES}, not {tta!r}")
         self.input_size = input_size
-        self.tta = tta
+        self.tta = check_tta_mode(tta)  # a bad archive config fails at load, not on the first face
 
     @classmethod
     def load(cls, model_dir: Path, device: torch.device, settings: dict[str, Any]) -> ExpressionVGGClassifier:
@@ -81,9 +78,7 @@ class ExpressionVGGClassifier(FaceClassifier):
         return align_face(padded_gray, landmarks + BORDER, self.input_size)
 
     def forward(self, faces: torch.Tensor) -> torch.Tensor:
-        if self.tta == "none":
-            return super().forward(faces)
-        return averaged_probabilities(self.model, faces, flip=True, shifts=self.tta == "full")
+        return tta_probabilities(self.model, faces, self.tta)
 
 
 CLASSIFIERS: dict[str, type[MiniXceptionClassifier] | type[ExpressionVGGClassifier]] = {

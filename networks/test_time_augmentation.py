@@ -11,6 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 SHIFTS: tuple[tuple[int, int], ...] = ((0, 0), (2, 0), (-2, 0), (0, 2), (0, -2))
+# none: the face as is; flip: the face and its mirror (what version 2 serves); full: 10 views (flips × shifts).
+TTA_MODES = ("none", "flip", "full")
 
 
 def _shifted(faces: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
@@ -33,3 +35,16 @@ def averaged_probabilities(model: nn.Module, faces: torch.Tensor, flip: bool = T
     stacked = torch.cat(views)
     probabilities = torch.softmax(model(stacked).float(), dim=1)
     return probabilities.view(len(views), faces.shape[0], -1).mean(dim=0)
+
+
+def check_tta_mode(mode: str) -> str:
+    if mode not in TTA_MODES:
+        raise ValueError(f"tta must be one of {TTA_MODES}, not {mode!r}")
+    return mode
+
+
+def tta_probabilities(model: nn.Module, faces: torch.Tensor, mode: str) -> torch.Tensor:
+    """(N, 1, H, W) → (N, classes) softmax over the views `mode` (one of TTA_MODES) names."""
+    if check_tta_mode(mode) == "none":
+        return torch.softmax(model(faces).float(), dim=1)
+    return averaged_probabilities(model, faces, flip=True, shifts=mode == "full")

@@ -183,3 +183,8 @@ def test_second_look_finds_a_face_tilted_past_mtcnn_and_aligns_it_upright(archiv
     assert len(answers[0]["faces"]) == 1
     # The second look does not invent a face where there is none (at O-Net 0.7 the turned coffee had one).
     assert answers[1]["faces"] == [] and answers[2]["faces"] == []
+
+
+def test_an_unknown_test_time_augmentation_is_refused_at_load() -> None:
+    with pytest.raises(ValueError, match="tta must be one of"):
+        ExpressionVGGClassifier(ExpressionVGG(), torch.device("cpu"), 48, "flips")

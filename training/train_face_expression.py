@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from networks.expression_vgg import ExpressionVGG, ExpressionVGGConfig, load_expression_vgg, save_expression_vgg
 from networks.mini_xception import EMOTION_LABELS
-from networks.test_time_augmentation import averaged_probabilities
+from networks.test_time_augmentation import tta_probabilities
 from training.face_augmentation import AugmentationConfig, augment
 from training.fer2013 import DEFAULT_DATASET, load_split
 from training.metrics import ClassificationReport, classification_report
@@ -57,24 +57,20 @@ def bf16_available(device: torch.device) -> bool:
 
 
 @torch.inference_mode()
-def predict(model: nn.Module, images: np.ndarray, device: torch.device, views: str = "one",
+def predict(model: nn.Module, images: np.ndarray, device: torch.device, tta: str = "none",
             batch_size: int = 512) -> np.ndarray:
-    """Class probabilities over `views`: "one" (the face as is), "flip" (and its mirror, as served) or
-    "full" (10 views: flips × 2-px shifts)."""
+    """Class probabilities, averaged over the views `tta` names (networks/test_time_augmentation.TTA_MODES)."""
     model.eval()
     out = []
     for start in range(0, len(images), batch_size):
         batch = to_model_input(images[start:start + batch_size]).to(device)
-        if views != "one":
-            out.append(averaged_probabilities(model, batch, flip=True, shifts=views == "full").cpu())
-        else:
-            out.append(torch.softmax(model(batch).float(), dim=1).cpu())
+        out.append(tta_probabilities(model, batch, tta).cpu())
     return torch.cat(out).numpy()
 
 
 def report(model: nn.Module, images: np.ndarray, labels: np.ndarray, device: torch.device,
-           views: str = "one") -> ClassificationReport:
-    predicted = predict(model, images, device, views).argmax(axis=1)
+           tta: str = "none") -> ClassificationReport:
+    predicted = predict(model, images, device, tta).argmax(axis=1)
     return classification_report(labels.tolist(), predicted.tolist(), EMOTION_LABELS)
 
 
@@ -90,11 +86,8 @@ def train(args: argparse.Namespace) -> None:
     val_split = load_split(args.dataset, "validation")
     config = ExpressionVGGConfig(stage_channels=tuple(args.channels), hidden=args.hidden, dropout=args.dropout)
     if args.init_from:
-        # A warm restart (Loshchilov & Hutter 2017): a new cycle from trained weights, whose result is a
-        # second snapshot to average with the first (Huang et al. 2017, "Snapshot Ensembles").
+        # A warm restart (SGDR, Loshchilov & Hutter 2017): a new one-cycle run from trained weights.
         start = load_expression_vgg(args.init_from, "cpu")
-        if not isinstance(start, ExpressionVGG):
-            raise SystemExit(f"--init-from {args.init_from}: a single network, not a snapshot ensemble")
         config = start.config
         model = start.train().to(device).to(memory_format=torch.channels_last)
     else:
@@ -162,8 +155,8 @@ def train(args: argparse.Namespace) -> None:
     model = model.to(memory_format=torch.contiguous_format)
     save_expression_vgg(model, args.out)
     plain = report(model, val_split.images, val_split.labels, device)
-    with_flip = report(model, val_split.images, val_split.labels, device, views="flip")
-    with_tta = report(model, val_split.images, val_split.labels, device, views="full")
+    with_flip = report(model, val_split.images, val_split.labels, device, tta="flip")
+    with_tta = report(model, val_split.images, val_split.labels, device, tta="full")
     train_report = report(model, train_split.images, train_split.labels, device)
     write_card(args, config, history, seconds, hardware(device), use_bf16, plain, with_flip, with_tta,
                train_report)
