@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +20,22 @@ from orchestrator.settings import Settings
 MODEL_VERSIONS_ENV = "MUSEAIKA_MODEL_VERSIONS"
 
 logger = logging.getLogger(__name__)
+
+
+def _group_stopped(group: int) -> bool:
+    """Whether every thread of every process in process group `group` is stopped (Linux /proc; elsewhere True)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for stat in proc.glob("[0-9]*/task/[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        # After the command name: state, ppid, pgrp, …
+        if int(fields[2]) == group and fields[0] not in ("T", "t", "Z", "X"):  # stopped, or dead
+            return False
+    return True
 
 
 def served_versions(extra_env: dict[str, str]) -> dict[str, str]:
@@ -162,18 +179,25 @@ class Stack:
         """SIGSTOP the service's whole process group (e.g. TorchServe's JVM and its workers): its sockets stay
         open and the kernel still accepts connections, but nothing answers — a hung dependency, for
         fault-injection tests. `resume_service` lets it carry on where it stopped."""
-        self._signal_group(name, signal.SIGSTOP)
+        group = self._signal_group(name, signal.SIGSTOP)
+        # SIGSTOP is only queued when killpg returns: a thread busy on another core may still answer one more
+        # request. Paused means every thread of the group has stopped.
+        deadline = time.monotonic() + 5.0
+        while not _group_stopped(group) and time.monotonic() < deadline:
+            time.sleep(0.005)
         logger.info("paused %s", name)
 
     def resume_service(self, name: str) -> None:
         self._signal_group(name, signal.SIGCONT)
         logger.info("resumed %s", name)
 
-    def _signal_group(self, name: str, signum: signal.Signals) -> None:
+    def _signal_group(self, name: str, signum: signal.Signals) -> int:
+        """Signal the service's process group; returns the group id."""
         process = self.processes[name]
         if process.pid is None or not process.running:
             raise RuntimeError(f"{name} is not running")
         os.killpg(process.pid, signum)  # the process leads its own group (ManagedProcess.start)
+        return process.pid
 
     def stop_service(self, name: str) -> None:
         process = self.processes.pop(name, None)
