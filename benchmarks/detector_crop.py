@@ -30,6 +30,7 @@ from benchmarks.boxes import iou
 from benchmarks.face_models import as_input
 from networks.mini_xception import EMOTION_LABELS
 from orchestrator.inference.model_archive import LoadedArchive, load_archive
+from training.face_pasting import Pasting, paste_face
 from training.fer2013 import DEFAULT_DATASET, read_gray
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -58,16 +59,11 @@ def sample_faces(dataset: Path, per_class: int, seed: int) -> list[tuple[Path, i
 
 
 def frame(path: Path, framing: Framing, rng: random.Random) -> tuple[bytes, tuple[int, int, int, int]]:
-    face = Image.open(path).convert("RGB").resize((framing.face_px, framing.face_px), Image.Resampling.BICUBIC)
     margin = int(framing.face_px * framing.margin)
-    side = framing.face_px + 2 * margin
-    canvas = Image.new("RGB", (side, side), (rng.randint(80, 180),) * 3)
-    x = margin + rng.randint(-margin // 3, margin // 3)
-    y = margin + rng.randint(-margin // 3, margin // 3)
-    canvas.paste(face, (x, y))
-    buffer = io.BytesIO()
-    canvas.save(buffer, "JPEG", quality=92)
-    return buffer.getvalue(), (x, y, framing.face_px, framing.face_px)
+    background = rng.randint(80, 180)
+    shift = (rng.randint(-margin // 3, margin // 3), rng.randint(-margin // 3, margin // 3))
+    face = np.asarray(Image.open(path).convert("L"))
+    return paste_face(face, Pasting(framing.face_px, margin, shift, background, jpeg_quality=92))
 
 
 def no_face_photos(count: int, seed: int) -> list[bytes]:

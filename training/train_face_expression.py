@@ -8,6 +8,11 @@ label smoothing 0.1, batch 128; augmentation in training/face_augmentation.py. T
 only; the checkpoint kept is the one with the best `validation/` accuracy. bfloat16 autocast where
 the CPU has AVX512-BF16 (and on CUDA, which is used when present). Seeded; a checkpoint of the whole
 training state is written after every epoch, so `--resume` continues an interrupted run exactly.
+
+`--served-crops` also trains on the faces as the served pipeline crops them (training/served_face_crops.py:
+pasted into photos, found by MTCNN, landmark-aligned), each batch taking a face's served crop instead of its
+FER2013 crop with probability `--served-fraction`; validation then also scores the served crops of the
+validation faces, and the checkpoint kept is the best on the mean of both accuracies.
 """
 
 from __future__ import annotations
@@ -29,10 +34,11 @@ from tqdm import tqdm
 
 from networks.expression_vgg import ExpressionVGG, ExpressionVGGConfig, load_expression_vgg, save_expression_vgg
 from networks.mini_xception import EMOTION_LABELS
-from networks.test_time_augmentation import tta_probabilities
+from networks.test_time_augmentation import TTA_MODES, tta_probabilities
 from training.face_augmentation import AugmentationConfig, augment
 from training.fer2013 import DEFAULT_DATASET, load_split
 from training.metrics import ClassificationReport, classification_report
+from training.served_face_crops import ServedCrops, load_served_crops
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "models" / "face-expression-vgg"
@@ -74,6 +80,12 @@ def report(model: nn.Module, images: np.ndarray, labels: np.ndarray, device: tor
     return classification_report(labels.tolist(), predicted.tolist(), EMOTION_LABELS)
 
 
+def served_report(model: nn.Module, served: ServedCrops, labels: np.ndarray, device: torch.device,
+                  tta: str = "none") -> ClassificationReport:
+    """Scores on the served crops of the faces the pipeline found (the rest have no served crop)."""
+    return report(model, served.images[served.found], labels[served.found], device, tta)
+
+
 def train(args: argparse.Namespace) -> None:
     device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
     if device.type == "cpu" and args.threads:
@@ -84,6 +96,9 @@ def train(args: argparse.Namespace) -> None:
 
     train_split = load_split(args.dataset, "train")
     val_split = load_split(args.dataset, "validation")
+    served_train, served_val = (load_served_crops(args.dataset, "train", args.served_seed),
+                                load_served_crops(args.dataset, "validation", args.served_seed)) \
+        if args.served_crops else (None, None)
     config = ExpressionVGGConfig(stage_channels=tuple(args.channels), hidden=args.hidden, dropout=args.dropout)
     if args.init_from:
         # A warm restart (SGDR, Loshchilov & Hutter 2017): a new one-cycle run from trained weights.
@@ -113,10 +128,14 @@ def train(args: argparse.Namespace) -> None:
         generator.set_state(state["generator"])
         start_epoch, best_accuracy = state["epoch"], state["best_accuracy"]
         history, seconds = state["history"], state["seconds"]
-        print(f"resumed after epoch {start_epoch} (best validation accuracy {best_accuracy:.4f})")
+        print(f"resumed after epoch {start_epoch} (best validation score {best_accuracy:.4f})")
 
     train_inputs = to_model_input(train_split.images)
     train_labels = torch.from_numpy(train_split.labels)
+    if served_train is not None:
+        served_inputs = to_model_input(served_train.images)
+        # Only faces the pipeline found have a served crop; the others always train on their FER2013 crop.
+        served_chance = torch.from_numpy(served_train.found).float() * args.served_fraction
     for epoch in range(start_epoch, args.epochs):
         began = time.perf_counter()
         model.train()
@@ -125,7 +144,11 @@ def train(args: argparse.Namespace) -> None:
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{args.epochs}", leave=False)
         for step in bar:
             rows = order[step * args.batch_size:(step + 1) * args.batch_size]
-            inputs = augment(train_inputs[rows], augmentation, generator)
+            inputs = train_inputs[rows]
+            if served_train is not None:
+                use_served = torch.rand(len(rows), generator=generator) < served_chance[rows]
+                inputs = torch.where(use_served.view(-1, 1, 1, 1), served_inputs[rows], inputs)
+            inputs = augment(inputs, augmentation, generator)
             inputs = inputs.to(device).contiguous(memory_format=torch.channels_last)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 logits = model(inputs)
@@ -137,14 +160,21 @@ def train(args: argparse.Namespace) -> None:
             total_loss += float(loss.detach())
             bar.set_postfix(loss=f"{total_loss / (step + 1):.3f}")
         val = report(model, val_split.images, val_split.labels, device)
+        entry = {"epoch": epoch + 1, "train_loss": round(total_loss / steps_per_epoch, 4),
+                 "val_accuracy": round(val.accuracy, 4), "val_macro_f1": round(val.macro_f1, 4)}
+        score = val.accuracy
+        if served_val is not None:
+            served = served_report(model, served_val, val_split.labels, device)
+            entry["val_served_accuracy"] = round(served.accuracy, 4)
+            score = (val.accuracy + served.accuracy) / 2
         seconds += time.perf_counter() - began
-        history.append({"epoch": epoch + 1, "train_loss": round(total_loss / steps_per_epoch, 4),
-                         "val_accuracy": round(val.accuracy, 4), "val_macro_f1": round(val.macro_f1, 4),
-                         "minutes": round(seconds / 60, 1)})
+        history.append({**entry, "minutes": round(seconds / 60, 1)})
         print(f"epoch {epoch + 1}: loss {total_loss / steps_per_epoch:.4f}  validation accuracy {val.accuracy:.4f} "
-              f"macro-F1 {val.macro_f1:.4f}  ({seconds / 60:.1f} min)", flush=True)
-        if val.accuracy > best_accuracy:
-            best_accuracy = val.accuracy
+              f"macro-F1 {val.macro_f1:.4f}"
+              + (f"  served-crop accuracy {entry['val_served_accuracy']:.4f}" if served_val is not None else "")
+              + f"  ({seconds / 60:.1f} min)", flush=True)
+        if score > best_accuracy:
+            best_accuracy = score
             torch.save(model.state_dict(), best_path)
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
@@ -154,13 +184,14 @@ def train(args: argparse.Namespace) -> None:
     model.load_state_dict(torch.load(best_path, map_location=device, weights_only=True))
     model = model.to(memory_format=torch.contiguous_format)
     save_expression_vgg(model, args.out)
-    plain = report(model, val_split.images, val_split.labels, device)
-    with_flip = report(model, val_split.images, val_split.labels, device, tta="flip")
-    with_tta = report(model, val_split.images, val_split.labels, device, tta="full")
-    train_report = report(model, train_split.images, train_split.labels, device)
-    write_card(args, config, history, seconds, hardware(device), use_bf16, plain, with_flip, with_tta,
-               train_report)
-    print(f"wrote {args.out}\nvalidation:\n{plain.format()}\nvalidation with TTA:\n{with_tta.format()}")
+    reports = {tta: report(model, val_split.images, val_split.labels, device, tta) for tta in TTA_MODES}
+    reports["train"] = report(model, train_split.images, train_split.labels, device)
+    if served_val is not None:
+        reports["served"] = served_report(model, served_val, val_split.labels, device)
+        reports["served flip"] = served_report(model, served_val, val_split.labels, device, "flip")
+    write_card(args, config, history, seconds, hardware(device), use_bf16, reports)
+    print(f"wrote {args.out}\nvalidation:\n{reports['none'].format()}\n"
+          f"validation with TTA:\n{reports['full'].format()}")
 
 
 def repo_relative(path: Path) -> str:
@@ -171,6 +202,8 @@ def repo_relative(path: Path) -> str:
 
 def training_command(args: argparse.Namespace) -> str:
     start = f" --init-from {repo_relative(args.init_from)}" if args.init_from else ""
+    if args.served_crops:
+        start += f" --served-crops --served-fraction {args.served_fraction} --served-seed {args.served_seed}"
     return (f"python -m training.train_face_expression --epochs {args.epochs} --lr {args.lr} "
             f"--batch-size {args.batch_size} --channels {' '.join(map(str, args.channels))} "
             f"--hidden {args.hidden} --seed {args.seed}" + (f" --threads {args.threads}" if args.threads else "")
@@ -178,19 +211,29 @@ def training_command(args: argparse.Namespace) -> str:
 
 
 def write_card(args: argparse.Namespace, config: ExpressionVGGConfig, history: list[dict[str, Any]],
-               seconds: float, device_name: str, bf16: bool, plain: ClassificationReport,
-               with_flip: ClassificationReport, with_tta: ClassificationReport,
-               train_report: ClassificationReport) -> None:
+               seconds: float, device_name: str, bf16: bool, reports: dict[str, ClassificationReport]) -> None:
+    """The model card (README.md) and training.json beside the weights. `reports` holds validation for each
+    TTA mode, "train" (single view), and, when trained with served crops, "served" and "served flip"."""
     parameters = sum(p.numel() for p in ExpressionVGG(config).parameters())
     command = training_command(args)
+    plain, served = reports["none"], "served" in reports
+
+    def row(name: str, key: str) -> str:
+        result = reports[key]
+        return f"| {name} | {result.accuracy:.4f} | {result.macro_f1:.4f} | {result.recall()[1]:.3f} |"
+
     lines = [
         "# face-expression-vgg (emotion model version 2)", "",
         "VGG-style FER2013 expression classifier (`networks/expression_vgg.py`): 48×48 gray faces in [-1, 1],",
         f"stages {list(config.stage_channels)}, fully connected {config.hidden}×2, dropout {config.dropout}; "
         f"{parameters:,} parameters ({parameters * 4 / 1e6:.1f} MB float32).", "",
-        f"- Data: FER2013 `train/` ({sum(train_report.confusion.sum(axis=1)):,} faces); checkpoint chosen on "
+        f"- Data: FER2013 `train/` ({sum(reports['train'].confusion.sum(axis=1)):,} faces); checkpoint chosen on "
         f"`validation/` (PublicTest, {int(plain.confusion.sum()):,} faces), so validation figures are "
         "slightly optimistic; the held-out PrivateTest split is not here.",
+        *([f"- Served crops: each found face trained on the crop the served pipeline makes of it (pasted into a "
+           f"photo, MTCNN, landmark alignment; `training/served_face_crops.py`, seed {args.served_seed}) with "
+           f"probability {args.served_fraction}, else on its FER2013 crop; checkpoint chosen on the mean of "
+           "validation accuracy on both kinds of crop."] if served else []),
         *([f"- Warm restart (SGDR, Loshchilov & Hutter 2017): a new one-cycle run from the weights in "
            f"`{repo_relative(args.init_from)}` (its own card has that run's recipe and history)."]
           if args.init_from else []),
@@ -204,27 +247,28 @@ def write_card(args: argparse.Namespace, config: ExpressionVGGConfig, history: l
         f"- Reproduce: `{command}`", "",
         "## Validation", "",
         "| | accuracy | macro-F1 | disgust recall |", "|---|---|---|---|",
-        f"| single view | {plain.accuracy:.4f} | {plain.macro_f1:.4f} | {plain.recall()[1]:.3f} |",
-        f"| mirror TTA (as served) | {with_flip.accuracy:.4f} | {with_flip.macro_f1:.4f} | "
-        f"{with_flip.recall()[1]:.3f} |",
-        f"| 10-view TTA (flips × shifts) | {with_tta.accuracy:.4f} | {with_tta.macro_f1:.4f} | "
-        f"{with_tta.recall()[1]:.3f} |",
-        f"| train split, single view | {train_report.accuracy:.4f} | {train_report.macro_f1:.4f} | "
-        f"{train_report.recall()[1]:.3f} |", "",
+        row("single view", "none"), row("mirror TTA (as served)", "flip"),
+        row("10-view TTA (flips × shifts)", "full"),
+        *([row(f"served crops of the {int(reports['served'].confusion.sum()):,} faces found, single view", "served"),
+           row("served crops, mirror TTA", "served flip")] if served else []),
+        row("train split, single view", "train"), "",
         "Confusion matrix (validation, single view; rows truth, columns prediction):", "", "```",
         plain.format(), "```", "",
-        "## Training history", "", "| epoch | train loss | val accuracy | val macro-F1 | minutes |",
-        "|---|---|---|---|---|",
-        *(f"| {h['epoch']} | {h['train_loss']} | {h['val_accuracy']} | {h['val_macro_f1']} | {h['minutes']} |"
-          for h in history),
+        "## Training history", "",
+        "| epoch | train loss | val accuracy | val macro-F1 |" + (" val served-crop accuracy |" if served else "")
+        + " minutes |",
+        "|---|---|---|---|" + ("---|" if served else "") + "---|",
+        *(f"| {h['epoch']} | {h['train_loss']} | {h['val_accuracy']} | {h['val_macro_f1']} |"
+          + (f" {h.get('val_served_accuracy', '')} |" if served else "") + f" {h['minutes']} |" for h in history),
     ]
+    summary = {"none": "validation", "flip": "validation_flip", "full": "validation_tta",
+               "served": "validation_served", "served flip": "validation_served_flip"}
     (args.out / "README.md").write_text("\n".join(lines) + "\n")
     (args.out / "training.json").write_text(json.dumps(
         {"config": asdict(config), "command": command, "history": history, "hardware": device_name, "bf16": bf16,
          "minutes": round(seconds / 60, 1),
-         "validation": {"accuracy": plain.accuracy, "macro_f1": plain.macro_f1},
-         "validation_flip": {"accuracy": with_flip.accuracy, "macro_f1": with_flip.macro_f1},
-         "validation_tta": {"accuracy": with_tta.accuracy, "macro_f1": with_tta.macro_f1}}, indent=1) + "\n")
+         **{name: {"accuracy": reports[key].accuracy, "macro_f1": reports[key].macro_f1}
+            for key, name in summary.items() if key in reports}}, indent=1) + "\n")
 
 
 def main() -> None:
@@ -245,6 +289,11 @@ def main() -> None:
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("--fp32", action="store_true", help="no bfloat16 autocast")
     parser.add_argument("--resume", action="store_true", help="continue from <checkpoints>/last.pt")
+    parser.add_argument("--served-crops", action="store_true",
+                        help="also train and validate on the served pipeline's crops (training/served_face_crops.py)")
+    parser.add_argument("--served-fraction", type=float, default=0.5,
+                        help="chance that a found face trains on its served crop rather than its FER2013 crop")
+    parser.add_argument("--served-seed", type=int, default=5, help="the seed the served crops were built with")
     parser.add_argument("--init-from", type=Path, default=None,
                         help="start from a trained model folder (a warm restart; its config wins over --channels)")
     train(parser.parse_args())
