@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import random
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -100,8 +101,9 @@ def _crop_chunk(job: tuple[np.ndarray, int, int]) -> list[np.ndarray | None]:
 
 
 def cache_path(split: FaceSplit, split_name: str, seed: int) -> Path:
-    # The handler's config is part of the key: other detector settings make other crops.
-    key = hashlib.sha256("\n".join([*split.paths, ARCHIVE_CONFIG.read_text()]).encode()).hexdigest()[:16]
+    # The handler's settings are part of the key: other detector settings make other crops.
+    settings = json.dumps(yaml.safe_load(ARCHIVE_CONFIG.read_text())["handler"], sort_keys=True)
+    key = hashlib.sha256("\n".join([*split.paths, settings]).encode()).hexdigest()[:16]
     return CACHE_DIR / f"fer2013-{split_name}-served-v{RECIPE_VERSION}-seed{seed}-{key}.npz"
 
 
