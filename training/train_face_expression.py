@@ -119,16 +119,16 @@ def train(args: argparse.Namespace) -> None:
     args.checkpoints.mkdir(parents=True, exist_ok=True)
     last_path, best_path = args.checkpoints / "last.pt", args.checkpoints / "best.pt"
 
-    start_epoch, best_accuracy, history, seconds = 0, 0.0, [], 0.0
+    start_epoch, best_score, history, seconds = 0, 0.0, [], 0.0
     if args.resume and last_path.exists():
         state = torch.load(last_path, map_location=device, weights_only=False)  # nosec B614  # this run's own
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         generator.set_state(state["generator"])
-        start_epoch, best_accuracy = state["epoch"], state["best_accuracy"]
+        start_epoch, best_score = state["epoch"], state["best_accuracy"]
         history, seconds = state["history"], state["seconds"]
-        print(f"resumed after epoch {start_epoch} (best validation score {best_accuracy:.4f})")
+        print(f"resumed after epoch {start_epoch} (best validation score {best_score:.4f})")
 
     train_inputs = to_model_input(train_split.images)
     train_labels = torch.from_numpy(train_split.labels)
@@ -173,12 +173,13 @@ def train(args: argparse.Namespace) -> None:
               f"macro-F1 {val.macro_f1:.4f}"
               + (f"  served-crop accuracy {entry['val_served_accuracy']:.4f}" if served_val is not None else "")
               + f"  ({seconds / 60:.1f} min)", flush=True)
-        if score > best_accuracy:
-            best_accuracy = score
+        if score > best_score:
+            best_score = score
             torch.save(model.state_dict(), best_path)
+        # "best_accuracy" holds the selection score; the key keeps older checkpoints resumable.
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
-                    "epoch": epoch + 1, "best_accuracy": best_accuracy, "history": history,
+                    "epoch": epoch + 1, "best_accuracy": best_score, "history": history,
                     "seconds": seconds}, last_path)
 
     model.load_state_dict(torch.load(best_path, map_location=device, weights_only=True))
