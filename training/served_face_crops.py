@@ -95,7 +95,7 @@ def _start_worker() -> None:
 
 def _crop_chunk(job: tuple[np.ndarray, int, int]) -> list[np.ndarray | None]:
     faces, first_index, seed = job
-    assert _worker_handler is not None  # nosec B101  # set by _start_worker in every pool process
+    assert _worker_handler is not None  # set by _start_worker in every pool process
     return [served_crop(_worker_handler, face, random_pasting(first_index + offset, seed))
             for offset, face in enumerate(faces)]
 
