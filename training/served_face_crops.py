@@ -26,6 +26,7 @@ import random
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -58,9 +59,15 @@ def random_pasting(index: int, seed: int) -> Pasting:
     return Pasting(face_px, margin, shift, rng.randint(40, 210), rng.randint(70, 95), fill)
 
 
+def archive_handler_settings() -> dict[str, Any]:
+    """The `handler` section emotion version 2's archive packs (what TorchServe hands EmotionHandler)."""
+    settings: dict[str, Any] = yaml.safe_load(ARCHIVE_CONFIG.read_text())["handler"]
+    return settings
+
+
 def first_pass_handler() -> EmotionHandler:
     handler = EmotionHandler()
-    handler.config = {**yaml.safe_load(ARCHIVE_CONFIG.read_text())["handler"], "second_look": False}
+    handler.config = {**archive_handler_settings(), "second_look": False}
     handler.load(MODEL_DIR, torch.device("cpu"))
     return handler
 
@@ -102,7 +109,7 @@ def _crop_chunk(job: tuple[np.ndarray, int, int]) -> list[np.ndarray | None]:
 
 def cache_path(split: FaceSplit, split_name: str, seed: int) -> Path:
     # The handler's settings are part of the key: other detector settings make other crops.
-    settings = json.dumps(yaml.safe_load(ARCHIVE_CONFIG.read_text())["handler"], sort_keys=True)
+    settings = json.dumps(archive_handler_settings(), sort_keys=True)
     key = hashlib.sha256("\n".join([*split.paths, settings]).encode()).hexdigest()[:16]
     return CACHE_DIR / f"fer2013-{split_name}-served-v{RECIPE_VERSION}-seed{seed}-{key}.npz"
 
@@ -116,9 +123,9 @@ def save_served_crops(crops: ServedCrops, split: FaceSplit, split_name: str, see
     return path
 
 
-def load_served_crops(dataset: Path, split_name: str, seed: int) -> ServedCrops:
-    """The cached served crops of a split; build them first with this module's command."""
-    path = cache_path(load_split(dataset, split_name), split_name, seed)
+def load_served_crops(split: FaceSplit, split_name: str, seed: int) -> ServedCrops:
+    """The cached served crops of a loaded split; build them first with this module's command."""
+    path = cache_path(split, split_name, seed)
     if not path.exists():
         raise FileNotFoundError(f"no served crops for {split_name!r} (seed {seed}) at {path}: run "
                                 f"python -m training.served_face_crops --split {split_name} --seed {seed}")

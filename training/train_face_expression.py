@@ -96,8 +96,8 @@ def train(args: argparse.Namespace) -> None:
 
     train_split = load_split(args.dataset, "train")
     val_split = load_split(args.dataset, "validation")
-    served_train, served_val = (load_served_crops(args.dataset, "train", args.served_seed),
-                                load_served_crops(args.dataset, "validation", args.served_seed)) \
+    served_train, served_val = (load_served_crops(train_split, "train", args.served_seed),
+                                load_served_crops(val_split, "validation", args.served_seed)) \
         if args.served_crops else (None, None)
     config = ExpressionVGGConfig(stage_channels=tuple(args.channels), hidden=args.hidden, dropout=args.dropout)
     if args.init_from:
