@@ -5,10 +5,12 @@ the same faces' original crops go straight to the classifier.
     python -m benchmarks detector_crop [--per-class 50]
         [--archives model_store/emotion.mar model_store/emotion-2.2.0.mar]
 
-Prints, per archive (version 1: fer's model and crop; version 2: ours, landmark-aligned, second look) and
-framing: face-found rate, pipeline accuracy on found faces, crop-only accuracy on the same faces, and the
-gap. Goal (issue 11): found >= 98 %, pipeline within 3 points of crop-only. Finding more faces must not
-mean inventing them: the same archives also see photos without a face (the coffee fixture, scikit-learn's
+Prints, per archive (version 1: fer's model and crop; version 2: ours, landmark-aligned, second and cascade
+looks) and framing: face-found rate, pipeline accuracy on found faces, crop-only accuracy on the same faces, and
+the gap. A face counts as found when a reported box frames it (benchmarks/boxes.same_face); the stricter
+IoU >= 0.3 rate is printed beside it, since FER2013 crops framed far from MTCNN's box fail that one while
+found. Goal (issue 11): found >= 98 %, pipeline within 3 points of crop-only. Finding more faces must not mean
+inventing them: the same archives also see photos without a face (the coffee fixture, scikit-learn's
 two sample photos, random crops of the three at random sizes and quarter turns, noise, a gradient) and
 the benchmark prints how many came back with a "face".
 """
@@ -26,7 +28,7 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_sample_images  # two photos in the wheel; dev.txt's text model pulls it in
 
-from benchmarks.boxes import iou
+from benchmarks.boxes import iou, same_face
 from benchmarks.face_models import as_input
 from networks.mini_xception import EMOTION_LABELS
 from orchestrator.inference.model_archive import LoadedArchive, load_archive
@@ -105,37 +107,38 @@ def run_archive(archive: LoadedArchive, faces: list[tuple[Path, int]], seed: int
     crop_predictions = service.classify(as_input(crops, service.classifier.input_size)).argmax(1)
     print(f"\n== {archive.name} {archive.version} ({type(service.classifier).__name__}): crop-only accuracy "
           f"{np.mean(crop_predictions == labels):.3f} on all {len(faces)} faces ==")
-    print(f"{'framing':26} {'found':>7} {'pipeline':>9} {'crop-only':>10} {'gap':>7}")
+    print(f"{'framing':26} {'found':>7} {'IoU>=.3':>8} {'pipeline':>9} {'crop-only':>10} {'gap':>7}")
     rng = random.Random(seed)  # nosec B311  # seeded for reproducibility, not a secret
-    totals = [0, 0, 0, 0]  # faces, found, pipeline right, crop right
+    totals = [0, 0, 0, 0, 0]  # faces, found, found at IoU >= 0.3, pipeline right, crop right
     for framing in FRAMINGS:
-        found, pipeline_right, crop_right = 0, 0, 0
+        found, overlapping, pipeline_right, crop_right = 0, 0, 0, 0
         for start in range(0, len(faces), 8):
             chunk = faces[start:start + 8]
             framed = [frame(p, framing, rng) for p, _ in chunk]
             answers, _ = archive.run([jpeg for jpeg, _ in framed])
             for offset, ((_, truth), (_, box), answer) in enumerate(zip(chunk, framed, answers, strict=True)):
-                matches = [f for f in answer["faces"] if iou(box, (f["box"]["x"], f["box"]["y"],
-                                                                    f["box"]["width"], f["box"]["height"])) >= 0.3]
+                boxes = [(f["box"]["x"], f["box"]["y"], f["box"]["width"], f["box"]["height"]) for f in answer["faces"]]
+                matches = [f for f, b in zip(answer["faces"], boxes, strict=True) if same_face(box, b)]
                 if not matches:
                     continue
                 found += 1
+                overlapping += any(iou(box, b) >= 0.3 for b in boxes)
                 best = max(matches, key=lambda f: f["detection_score"])
                 pipeline_right += EMOTION_LABELS.index(best["top_emotion"]) == truth
                 crop_right += crop_predictions[start + offset] == truth
-        for i, value in enumerate((len(faces), found, pipeline_right, crop_right)):
+        for i, value in enumerate((len(faces), found, overlapping, pipeline_right, crop_right)):
             totals[i] += value
-        report_row(framing.name, len(faces), found, pipeline_right, crop_right)
+        report_row(framing.name, len(faces), found, overlapping, pipeline_right, crop_right)
     report_row("all framings", *totals)
     photos = no_face_photos(NO_FACE_CROPS, seed)
     print(f"no-face photos with a face reported: {count_false_faces(archive, photos)} of {len(photos)}")
 
 
-def report_row(name: str, faces: int, found: int, pipeline_right: int, crop_right: int) -> None:
+def report_row(name: str, faces: int, found: int, overlapping: int, pipeline_right: int, crop_right: int) -> None:
     pipeline_acc = pipeline_right / found if found else 0.0
     crop_acc = crop_right / found if found else 0.0
     gap = (pipeline_acc - crop_acc) * 100
-    print(f"{name:26} {found / faces:7.1%} {pipeline_acc:9.3f} {crop_acc:10.3f} {gap:+6.1f}")
+    print(f"{name:26} {found / faces:7.1%} {overlapping / faces:8.1%} {pipeline_acc:9.3f} {crop_acc:10.3f} {gap:+6.1f}")
 
 
 def main() -> None:

@@ -36,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     "second_look_rotations": [-45, -30, -15, 15, 30, 45],
     "second_look_mirror": True,
     "second_look_max_side": 384,
+    "cascade_look": False,  # see handlers/face_detection.py
+    "cascade_file": "haarcascade_frontalface_default.xml",
+    "cascade_min_neighbors": 3,
+    "cascade_min_score": 0.7,
+    "cascade_growths": [1.0, 1.15, 1.3],
+    "cascade_max_side": 640,
     "max_pixels": 40_000_000,
 }
 

@@ -7,18 +7,25 @@ photo and keeps the best face that at least `second_look_min_views` views agree 
 score ≥ `second_look_min_score`). One view alone finds "faces" in textures (12 of 170 no-face photos at
 O-Net 0.95 over 14 views); a real face is seen from several views, a texture rarely
 (`python -m benchmarks detector_crop` measures both sides).
+
+When the second look finds nothing either, an optional cascade look asks a detector that fails differently:
+OpenCV's Haar frontal-face cascade (its XML ships inside opencv-python) proposes boxes, and MTCNN's O-Net
+scores each one and places the landmarks the aligned crop needs. The cascade was built on tight frontal
+crops, the framing MTCNN's proposal stages miss most; O-Net's verdict keeps its textures out.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import torch
 from facenet_pytorch import MTCNN
+from torch import nn
 
 # MTCNN's landmark order is left eye, right eye, nose, left mouth corner, right mouth corner (as seen in the
 # image); in a mirrored view left and right trade places.
@@ -91,6 +98,76 @@ def _unpack(boxes: Any, scores: Any, points: Any) -> list[RawDetection]:
             for b, s, p in zip(boxes, scores, points, strict=True)]
 
 
+class CascadeLook:
+    """Haar-cascade proposals verified by MTCNN's O-Net: at most one face, the best that scores
+    `min_score`. A cascade box is tighter than an MTCNN box, so each is scored at a few sizes about its
+    centre (`growths`) and O-Net's box regression gives the final box."""
+
+    def __init__(self, onet: nn.Module, settings: dict[str, Any]) -> None:
+        cascade_file = Path(cv2.data.haarcascades) / str(settings["cascade_file"])  # type: ignore[attr-defined]
+        self.cascade = cv2.CascadeClassifier(str(cascade_file))
+        if self.cascade.empty():
+            raise FileNotFoundError(f"no Haar cascade at {cascade_file}")
+        self.onet = onet
+        self.min_neighbors = int(settings["cascade_min_neighbors"])
+        self.min_size = int(settings["min_face_size"])
+        self.min_score = float(settings["cascade_min_score"])
+        self.max_side = int(settings["cascade_max_side"])
+        self.growths = [float(g) for g in settings["cascade_growths"]]
+
+    def proposals(self, image: np.ndarray) -> np.ndarray:
+        """(K, 4) square boxes (x1, y1, x2, y2) in photo pixels: each cascade box at every growth."""
+        height, width = image.shape[:2]
+        scale = min(1.0, self.max_side / max(height, width))
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        if scale < 1.0:
+            gray = cv2.resize(gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        found = self.cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=self.min_neighbors,
+                                              minSize=(self.min_size, self.min_size))
+        squares = []
+        for x, y, w, h in np.asarray(found, dtype=np.float64).reshape(-1, 4) / scale:
+            cx, cy, side = x + w / 2, y + h / 2, max(w, h)
+            squares += [(cx - side * g / 2, cy - side * g / 2, cx + side * g / 2, cy + side * g / 2)
+                        for g in self.growths]
+        return np.array(squares, dtype=np.float64).reshape(-1, 4)
+
+    def look(self, image: np.ndarray) -> list[RawDetection]:
+        boxes = self.proposals(image)
+        if not len(boxes):
+            return []
+        with torch.inference_mode():
+            regression, points, probabilities = self.onet(_onet_input(image, boxes))
+        best: RawDetection | None = None
+        for box, shift, landmarks, probability in zip(boxes, regression.numpy(), points.numpy(),
+                                                      probabilities.numpy(), strict=True):
+            score = float(probability[1])
+            if score < self.min_score or (best is not None and score <= best.score):
+                continue
+            # MTCNN's own decoding (facenet_pytorch.models.utils.detect_face): landmarks as fractions of the
+            # box, the box moved by its regression; both with MTCNN's inclusive pixel sizes.
+            side = box[2:] - box[:2] + 1
+            landmarks_xy = np.stack([landmarks[:5], landmarks[5:]], axis=1) * side + box[:2] - 1
+            best = RawDetection(np.concatenate([box[:2] + shift[:2] * side, box[2:] + shift[2:] * side]), score,
+                                landmarks_xy)
+        return [best] if best is not None else []
+
+
+def _onet_input(image: np.ndarray, boxes: np.ndarray) -> torch.Tensor:
+    """Each box's pixels at O-Net's 48×48 (zero outside the photo, as the original MTCNN pads), scaled as O-Net
+    was trained."""
+    crops = []
+    for x1, y1, x2, y2 in np.rint(boxes).astype(int):
+        side_x, side_y = x2 - x1 + 1, y2 - y1 + 1
+        canvas = np.zeros((side_y, side_x, 3), dtype=np.uint8)
+        height, width = image.shape[:2]
+        sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x2 + 1, width), min(y2 + 1, height)
+        if sx2 > sx1 and sy2 > sy1:
+            canvas[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = image[sy1:sy2, sx1:sx2]
+        crops.append(cv2.resize(canvas, (48, 48), interpolation=cv2.INTER_AREA))
+    batch = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float()
+    return (batch - 127.5) * 0.0078125
+
+
 class FaceDetector:
     def __init__(self, settings: dict[str, Any], device: torch.device) -> None:
         min_face = int(settings["min_face_size"])
@@ -108,6 +185,7 @@ class FaceDetector:
             mirrors = (False, True) if settings["second_look_mirror"] else (False,)
             self.second_look_views = [(float(degrees), mirrored) for degrees in [0, *settings["second_look_rotations"]]
                                       for mirrored in mirrors if degrees or mirrored]
+        self.cascade_look = CascadeLook(self.mtcnn.onet, settings) if settings.get("cascade_look") else None
 
     def detect(self, images: list[np.ndarray]) -> list[list[RawDetection]]:
         """RGB uint8 images → faces per image scoring at least `min_detection_score`. MTCNN batches only
@@ -125,6 +203,10 @@ class FaceDetector:
             for index, faces in enumerate(found):
                 if not faces:
                     found[index] = self.look_again(images[index])
+        if self.cascade_look is not None:
+            for index, faces in enumerate(found):
+                if not faces:
+                    found[index] = self.cascade_look.look(images[index])
         return found
 
     def look_again(self, image: np.ndarray) -> list[RawDetection]:

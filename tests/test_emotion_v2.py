@@ -17,6 +17,7 @@ from safetensors.torch import load_file
 
 from handlers.face_alignment import FER2013_LANDMARKS_48, align_face, similarity_transform
 from handlers.face_classifiers import ExpressionVGGClassifier, MiniXceptionClassifier
+from handlers.face_detection import FaceDetector
 from launcher.stack import served_versions
 from networks.expression_vgg import ExpressionVGG, load_expression_vgg, save_expression_vgg
 from networks.mini_xception import EMOTION_LABELS
@@ -182,6 +183,38 @@ def test_second_look_finds_a_face_tilted_past_mtcnn_and_aligns_it_upright(archiv
     assert len(answers[0]["faces"]) == 1
     # The second look does not invent a face where there is none (at O-Net 0.7 the turned coffee had one).
     assert answers[1]["faces"] == [] and answers[2]["faces"] == []
+
+
+def test_the_cascade_look_frames_a_face_as_mtcnn_does(archive: LoadedArchive) -> None:
+    """Haar's box scored and regressed by O-Net lands on MTCNN's own box and landmarks for the astronaut, so an
+    aligned crop from the cascade look is the crop the first pass would have made."""
+    handler = service(archive)
+    photo = handler.preprocess_one(images.astronaut_bytes())
+    (mtcnn_face,) = handler.detector.detect([photo.rgb_for_detection])[0]
+    (cascade_face,) = handler.detector.cascade_look.look(photo.rgb_for_detection)
+    assert cascade_face.score >= handler.settings["cascade_min_score"]
+    assert np.abs(cascade_face.corners - mtcnn_face.corners).max() < 4.0
+    assert np.abs(cascade_face.landmarks - mtcnn_face.landmarks).max() < 3.0
+
+
+def test_the_cascade_look_answers_only_when_both_mtcnn_looks_found_nothing(archive: LoadedArchive) -> None:
+    """With a first pass that can keep nothing (score cut-off above 1) and no second look, the astronaut is found
+    only with the cascade look on, and its crop is close to the normal pipeline's."""
+    handler = service(archive)
+    photo = handler.preprocess_one(images.astronaut_bytes())
+    blind = {**handler.settings, "min_detection_score": 1.01, "second_look": False}
+    assert FaceDetector({**blind, "cascade_look": False}, torch.device("cpu")).detect([photo.rgb_for_detection]) == [[]]
+    (found,) = FaceDetector({**blind, "cascade_look": True}, torch.device("cpu")).detect([photo.rgb_for_detection])[0]
+    ((usual,),) = handler._detect([photo])
+    crop = handler.classifier.crop(photo.padded_gray, usual.box, found.landmarks / photo.detection_scale)
+    usual_crop = handler.classifier.crop(photo.padded_gray, usual.box, usual.landmarks)
+    assert np.abs(crop - usual_crop).mean() < 0.15  # the bound the second look's upright crop meets too
+
+
+def test_a_missing_cascade_file_is_refused_at_load(archive: LoadedArchive) -> None:
+    settings = {**service(archive).settings, "cascade_file": "haarcascade_no_such_face.xml"}
+    with pytest.raises(FileNotFoundError, match="no Haar cascade"):
+        FaceDetector(settings, torch.device("cpu"))
 
 
 def test_an_unknown_test_time_augmentation_is_refused_at_load() -> None:

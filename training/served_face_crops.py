@@ -12,9 +12,9 @@ it on all 3,589 validation faces.
 Each face gets its own photo (face 64–256 px, margin 20–100 % of it, shifted, JPEG
 quality 70–95; half on a flat background, half with the face mirrored outward the way a photo would
 go on past the crop), seeded by its index so the result does not depend on the number of workers. The handler
-runs with its archive config (export_scripts/model_configs/emotion_v2.yaml) but without the second look,
-which costs a second per missed face; a face the first pass misses keeps its FER2013 crop and is marked
-not found. Cached outside the clone like the splits (derived data, never part of the project).
+runs with its archive config (export_scripts/model_configs/emotion_v2.yaml) but without the looks after the
+first pass (the second look costs a second per missed face); a face the first pass misses keeps its FER2013
+crop and is marked not found. Cached outside the clone like the splits (derived data, never part of the project).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ARCHIVE_CONFIG = REPO_ROOT / "export_scripts" / "model_configs" / "emotion_v2.yaml"
 # Any version-2 model folder will do: only the crop is used, never the classifier's answer.
 MODEL_DIR = REPO_ROOT / "models" / "face-expression-vgg"
+LATER_LOOKS = ("second_look", "cascade")  # setting-name prefixes of handlers/face_detection.py's later looks
 RECIPE_VERSION = 1  # bump when the framing below changes, so old caches are not reused
 
 
@@ -65,9 +66,16 @@ def archive_handler_settings() -> dict[str, Any]:
     return settings
 
 
+def first_pass_settings() -> dict[str, Any]:
+    """The archive's handler settings without those of the looks after the first pass, which never run here
+    (a face the first pass misses keeps its FER2013 crop), so changing them does not change the crops."""
+    return {**{name: value for name, value in archive_handler_settings().items()
+               if not name.startswith(LATER_LOOKS)}, "second_look": False, "cascade_look": False}
+
+
 def first_pass_handler() -> EmotionHandler:
     handler = EmotionHandler()
-    handler.config = {**archive_handler_settings(), "second_look": False}
+    handler.config = first_pass_settings()
     handler.load(MODEL_DIR, torch.device("cpu"))
     return handler
 
@@ -109,7 +117,7 @@ def _crop_chunk(job: tuple[np.ndarray, int, int]) -> list[np.ndarray | None]:
 
 def cache_path(split: FaceSplit, split_name: str, seed: int) -> Path:
     # The handler's settings are part of the key: other detector settings make other crops.
-    settings = json.dumps(archive_handler_settings(), sort_keys=True)
+    settings = json.dumps(first_pass_settings(), sort_keys=True)
     key = hashlib.sha256("\n".join([*split.paths, settings]).encode()).hexdigest()[:16]
     return CACHE_DIR / f"fer2013-{split_name}-served-v{RECIPE_VERSION}-seed{seed}-{key}.npz"
 
