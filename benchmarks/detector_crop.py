@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from sklearn.datasets import load_sample_images  # two photos in the wheel; dev.txt's text model pulls it in
+from sklearn.datasets import load_sample_images  # two photos in the wheel; requirements/dev.txt pins it
 
 from benchmarks.boxes import iou, same_face
 from benchmarks.face_models import as_input
