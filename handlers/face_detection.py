@@ -103,12 +103,12 @@ class CascadeLook:
     `min_score`. A cascade box is tighter than an MTCNN box, so each is scored at a few sizes about its
     centre (`growths`) and O-Net's box regression gives the final box."""
 
-    def __init__(self, onet: nn.Module, settings: dict[str, Any]) -> None:
+    def __init__(self, onet: nn.Module, settings: dict[str, Any], device: torch.device) -> None:
         cascade_file = Path(cv2.data.haarcascades) / str(settings["cascade_file"])  # type: ignore[attr-defined]
         self.cascade = cv2.CascadeClassifier(str(cascade_file))
         if self.cascade.empty():
             raise FileNotFoundError(f"no Haar cascade at {cascade_file}")
-        self.onet = onet
+        self.onet, self.device = onet, device
         self.min_neighbors = int(settings["cascade_min_neighbors"])
         self.min_size = int(settings["min_face_size"])
         self.min_score = float(settings["cascade_min_score"])
@@ -136,7 +136,8 @@ class CascadeLook:
         if not len(boxes):
             return []
         with torch.inference_mode():
-            regression, points, probabilities = self.onet(_onet_input(image, boxes))
+            outputs = self.onet(_onet_input(image, boxes).to(self.device))
+        regression, points, probabilities = (output.cpu() for output in outputs)
         best: RawDetection | None = None
         for box, shift, landmarks, probability in zip(boxes, regression.numpy(), points.numpy(),
                                                       probabilities.numpy(), strict=True):
@@ -185,7 +186,7 @@ class FaceDetector:
             mirrors = (False, True) if settings["second_look_mirror"] else (False,)
             self.second_look_views = [(float(degrees), mirrored) for degrees in [0, *settings["second_look_rotations"]]
                                       for mirrored in mirrors if degrees or mirrored]
-        self.cascade_look = CascadeLook(self.mtcnn.onet, settings) if settings.get("cascade_look") else None
+        self.cascade_look = CascadeLook(self.mtcnn.onet, settings, device) if settings.get("cascade_look") else None
 
     def detect(self, images: list[np.ndarray]) -> list[list[RawDetection]]:
         """RGB uint8 images → faces per image scoring at least `min_detection_score`. MTCNN batches only
