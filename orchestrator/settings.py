@@ -36,9 +36,9 @@ class Settings(BaseSettings):
     inference_timeout_s: float = 30.0
     models: list[str] = ["emotion", "sentiment"]
     # Which archive version each model serves (model_store/<name>-<version>.mar; 1.0.0 is <name>.mar). Emotion
-    # 2.2.0 is our FER2013 VGG; {"emotion": "1.0.0"} rolls back to fer's mini-Xception. Answers carry the
+    # 2.3.0 is our FER2013 VGG; {"emotion": "1.0.0"} rolls back to fer's mini-Xception. Answers carry the
     # version that produced them. On TorchServe the launcher loads these; `python -m modelops` switches live.
-    model_versions: dict[str, str] = {"emotion": "2.2.0"}
+    model_versions: dict[str, str] = {"emotion": "2.3.0"}
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "museaika"

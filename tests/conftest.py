@@ -124,5 +124,5 @@ def fer_port_archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
 
 @pytest.fixture(scope="session")
 def emotion_v2_archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
-    """Emotion 2.2.0 (our FER2013 VGG, aligned crops, second look)."""
-    return _initialized_archive("emotion-2.2.0.mar", tmp_path_factory)
+    """Emotion 2.3.0 (our FER2013 VGG, aligned crops, second and cascade looks)."""
+    return _initialized_archive("emotion-2.3.0.mar", tmp_path_factory)

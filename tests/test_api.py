@@ -36,7 +36,7 @@ def test_face_photo_returns_faces_and_a_mood_stored_in_mongodb(api: httpx.Client
     mood = body["mood"]
     assert mood["label"] == "happy" and mood["valence"] > 0.5 and 0 < mood["confidence"] <= 1
     assert -1 <= mood["arousal"] <= 1
-    assert body["model"] == {"name": "emotion", "version": "2.2.0"}
+    assert body["model"] == {"name": "emotion", "version": "2.3.0"}
 
     client: MongoClient[dict[str, Any]]
     with MongoClient(embedded_stack.mongo_url) as client:
@@ -44,7 +44,7 @@ def test_face_photo_returns_faces_and_a_mood_stored_in_mongodb(api: httpx.Client
         stored = events.find_one({"_id": ObjectId(body["event_id"])})
     assert stored is not None
     assert stored["source"] == "face" and stored["owner_id"] is None
-    assert stored["models"] == [{"name": "emotion", "version": "2.2.0"}]
+    assert stored["models"] == [{"name": "emotion", "version": "2.3.0"}]
     assert stored["faces"][0]["emotions"] == face["emotions"]
     assert stored["mood"]["label"] == "happy" and stored["created_at"] is not None
 

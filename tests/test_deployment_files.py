@@ -22,7 +22,7 @@ DOCKER = ROOT / "docker"
 COMPOSE_FILES = [ROOT / "compose.gpu.yml", ROOT / "compose.cpu.yml"]
 K8S_DIR = DOCKER / "k8s"
 ENV_EXAMPLE = DOCKER / ".env.example"
-ARCHIVE_NAMES = ("emotion", "emotion-2.2.0", "sentiment", "melody")
+ARCHIVE_NAMES = ("emotion", "emotion-2.3.0", "sentiment", "melody")
 # Executables that third-party images ship (their healthchecks use nothing else).
 THIRD_PARTY_TOOLS = {"mongo": {"mongosh"}, "redis": {"redis-cli", "redis-server"}, "minio/minio": {"mc", "minio"}}
 # MUSEAIKA_ variables read with os.environ rather than through Settings, and the file that reads each.

@@ -1,4 +1,4 @@
-"""Emotion version 2: our FER2013 VGG, served from model_store/emotion-2.2.0.mar with landmark-aligned crops,
+"""Emotion version 2: our FER2013 VGG, served from model_store/emotion-2.3.0.mar with landmark-aligned crops,
 and the switch between versions 1 and 2."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def service(archive: LoadedArchive) -> Any:
 
 
 def test_version_2_archive_serves_the_committed_weights(archive: LoadedArchive) -> None:
-    assert (archive.name, archive.version) == ("emotion", "2.2.0")
+    assert (archive.name, archive.version) == ("emotion", "2.3.0")
     classifier = service(archive).classifier
     assert isinstance(classifier, ExpressionVGGClassifier)
     assert classifier.input_size == 48
@@ -73,7 +73,7 @@ def test_version_2_reads_the_smiling_astronaut(archive: LoadedArchive) -> None:
     face_answer, no_face = answers
     assert [f["top_emotion"] for f in face_answer["faces"]] == ["happy"]
     assert math.isclose(sum(face_answer["faces"][0]["emotions"].values()), 1.0, abs_tol=1e-4)
-    assert face_answer["model"] == {"name": "emotion", "version": "2.2.0"}
+    assert face_answer["model"] == {"name": "emotion", "version": "2.3.0"}
     assert no_face["faces"] == []
 
 
@@ -127,16 +127,16 @@ def test_a_detected_face_is_aligned_to_the_training_framing(archive: LoadedArchi
 
 
 def test_settings_choose_the_served_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().model_versions["emotion"] == "2.2.0"
+    assert Settings().model_versions["emotion"] == "2.3.0"
     monkeypatch.setenv("MUSEAIKA_MODEL_VERSIONS", '{"emotion": "1.0.0"}')
     assert Settings().model_versions == {"emotion": "1.0.0"}
     assert served_versions({}) == {"emotion": "1.0.0"}  # what a launched TorchServe loads
     assert archive_file_name("emotion", "1.0.0") == "emotion.mar"
-    assert archive_file_name("emotion", "2.2.0") == "emotion-2.2.0.mar"
+    assert archive_file_name("emotion", "2.3.0") == "emotion-2.3.0.mar"
 
 
 @pytest.mark.parametrize(("version", "classifier"), [("1.0.0", MiniXceptionClassifier),
-                                                     ("2.2.0", ExpressionVGGClassifier)])
+                                                     ("2.3.0", ExpressionVGGClassifier)])
 def test_the_embedded_backend_serves_the_version_settings_name(tmp_path: Path, version: str,
                                                                 classifier: type) -> None:
     settings = Settings(model_versions={"emotion": version})

@@ -1,7 +1,7 @@
 """Shipping a new model version on a real TorchServe without failing one request.
 
 While face requests keep flowing to /predictions/emotion, `python -m modelops` (through typer's CliRunner)
-builds emotion 2.2.0 (our FER2013 VGG), registers it next to 1.0.0 (fer's model), makes it the default, then rolls
+builds emotion 2.3.0 (our FER2013 VGG), registers it next to 1.0.0 (fer's model), makes it the default, then rolls
 back to 1.0.0: the rollout of version 2 and its rollback.
 """
 
@@ -25,7 +25,7 @@ from modelops.cli import app
 from tests import images
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-NEW_VERSION = "2.2.0"  # our FER2013 VGG (`modelops build emotion` default) over fer's 1.0.0
+NEW_VERSION = "2.3.0"  # our FER2013 VGG (`modelops build emotion` default) over fer's 1.0.0
 CLIENTS = 2  # concurrent request loops
 # One worker per version keeps the 2-core machine responsive while both versions are loaded.
 EMOTION_ONLY = ('models={"emotion": {"1.0.0": {"defaultVersion": true, "marName": "emotion.mar", "minWorkers": 1, '

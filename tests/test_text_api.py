@@ -112,7 +112,7 @@ def store_with_face_model(root: Path) -> Path:
     """A model store holding the real emotion archives (both versions) and no sentiment archive (yet)."""
     store = root / "store"
     store.mkdir()
-    for archive in ("emotion.mar", "emotion-2.2.0.mar"):
+    for archive in ("emotion.mar", "emotion-2.3.0.mar"):
         shutil.copy(REPO_ROOT / "model_store" / archive, store / archive)
     return store
 

@@ -55,7 +55,7 @@ async def test_orchestrator_over_torchserve(torchserve_stack: Stack) -> None:
         bad = await api.post("/v1/moods/face", files={"image": ("a.jpg", images.truncated_jpeg(), "image/jpeg")})
         assert bad.status_code == 400 and "truncated" in bad.json()["detail"]
         ready = (await api.get("/readyz")).json()
-        assert ready["dependencies"]["model:emotion"]["detail"].startswith("version 2.2.0")
+        assert ready["dependencies"]["model:emotion"]["detail"].startswith("version 2.3.0")
         metrics = (await api.get("/metrics")).text
         expected = 'museaika_model_request_duration_seconds_count{backend="torchserve",model="emotion",outcome="ok"}'
         assert expected in metrics
