@@ -17,6 +17,7 @@ crops, the framing MTCNN's proposal stages miss most; O-Net's verdict keeps its 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,30 +138,28 @@ class CascadeLook:
             return []
         with torch.inference_mode():
             outputs = self.onet(_onet_input(image, boxes).to(self.device))
-        regression, points, probabilities = (output.cpu() for output in outputs)
-        best: RawDetection | None = None
-        for box, shift, landmarks, probability in zip(boxes, regression.numpy(), points.numpy(),
-                                                      probabilities.numpy(), strict=True):
-            score = float(probability[1])
-            if score < self.min_score or (best is not None and score <= best.score):
-                continue
-            # MTCNN's own decoding (facenet_pytorch.models.utils.detect_face): landmarks as fractions of the
-            # box, the box moved by its regression; both with MTCNN's inclusive pixel sizes.
-            side = box[2:] - box[:2] + 1
-            landmarks_xy = np.stack([landmarks[:5], landmarks[5:]], axis=1) * side + box[:2] - 1
-            best = RawDetection(np.concatenate([box[:2] + shift[:2] * side, box[2:] + shift[2:] * side]), score,
-                                landmarks_xy)
-        return [best] if best is not None else []
+        regression, points, probabilities = (output.cpu().numpy() for output in outputs)
+        best = int(np.argmax(probabilities[:, 1]))
+        score = float(probabilities[best, 1])
+        if score < self.min_score:
+            return []
+        # MTCNN's own decoding (facenet_pytorch.models.utils.detect_face): landmarks as fractions of the box,
+        # the box moved by its regression; both with MTCNN's inclusive pixel sizes.
+        box, shift, landmarks = boxes[best], regression[best], points[best]
+        side = box[2:] - box[:2] + 1
+        landmarks_xy = np.stack([landmarks[:5], landmarks[5:]], axis=1) * side + box[:2] - 1
+        return [RawDetection(np.concatenate([box[:2] + shift[:2] * side, box[2:] + shift[2:] * side]), score,
+                             landmarks_xy)]
 
 
 def _onet_input(image: np.ndarray, boxes: np.ndarray) -> torch.Tensor:
     """Each box's pixels at O-Net's 48×48 (zero outside the photo, as the original MTCNN pads), scaled as O-Net
     was trained."""
+    height, width = image.shape[:2]
     crops = []
     for x1, y1, x2, y2 in np.rint(boxes).astype(int):
         side_x, side_y = x2 - x1 + 1, y2 - y1 + 1
         canvas = np.zeros((side_y, side_x, 3), dtype=np.uint8)
-        height, width = image.shape[:2]
         sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x2 + 1, width), min(y2 + 1, height)
         if sx2 > sx1 and sy2 > sy1:
             canvas[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = image[sy1:sy2, sx1:sx2]
@@ -187,6 +186,10 @@ class FaceDetector:
             self.second_look_views = [(float(degrees), mirrored) for degrees in [0, *settings["second_look_rotations"]]
                                       for mirrored in mirrors if degrees or mirrored]
         self.cascade_look = CascadeLook(self.mtcnn.onet, settings, device) if settings.get("cascade_look") else None
+        # Each runs, in this order, only on the images every look before it found no face in.
+        self.later_looks: list[Callable[[np.ndarray], list[RawDetection]]] = [
+            *([self.look_again] if self.second_look is not None else []),
+            *([self.cascade_look.look] if self.cascade_look is not None else [])]
 
     def detect(self, images: list[np.ndarray]) -> list[list[RawDetection]]:
         """RGB uint8 images → faces per image scoring at least `min_detection_score`. MTCNN batches only
@@ -200,14 +203,10 @@ class FaceDetector:
                 batch = self.mtcnn.detect(np.stack([images[i] for i in indices]), landmarks=True)
             for index, boxes, scores, points in zip(indices, *batch, strict=True):
                 found[index] = [d for d in _unpack(boxes, scores, points) if d.score >= self.min_score]
-        if self.second_look is not None:
+        for look in self.later_looks:
             for index, faces in enumerate(found):
                 if not faces:
-                    found[index] = self.look_again(images[index])
-        if self.cascade_look is not None:
-            for index, faces in enumerate(found):
-                if not faces:
-                    found[index] = self.cascade_look.look(images[index])
+                    found[index] = look(images[index])
         return found
 
     def look_again(self, image: np.ndarray) -> list[RawDetection]:
