@@ -19,8 +19,8 @@ from typing import Any
 import aiohttp
 import httpx
 
+from archives.loader import read_batching
 from launcher.stack import Stack, StackConfig
-from orchestrator.inference.model_archive import read_batching
 
 PHOTO = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "astronaut.jpg"
 

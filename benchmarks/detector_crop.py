@@ -28,10 +28,10 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_sample_images  # two photos in the wheel; requirements/dev.txt pins it
 
+from archives.loader import LoadedArchive, load_archive
 from benchmarks.boxes import iou, same_face
 from benchmarks.face_models import as_input
 from networks.mini_xception import EMOTION_LABELS
-from orchestrator.inference.model_archive import LoadedArchive, load_archive
 from training.face_pasting import Pasting, paste_face
 from training.fer2013 import DEFAULT_DATASET, read_gray
 

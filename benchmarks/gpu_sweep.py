@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from orchestrator.inference.model_archive import load_archive
+from archives.loader import load_archive
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS: dict[str, bytes] = {

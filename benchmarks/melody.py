@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from archives.loader import LoadedArchive, load_archive
 from benchmarks.melody_metrics import MarkovChainMelodies, mean_overlap, overlap_scores, summarize_melodies
 from music.events import STEPS_PER_BAR, melody_notes
 from music.mood_targets import DEFAULT_TEMPERATURE, melody_targets
-from orchestrator.inference.model_archive import LoadedArchive, load_archive
 from training.melody_corpus import Tune, by_split, load_corpus
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

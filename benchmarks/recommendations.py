@@ -33,7 +33,7 @@ from orchestrator.catalog.features import FEATURES, audio_targets, weighted_dist
 from orchestrator.catalog.journey import JourneyStep, consecutive_distances, journey, max_step_change
 from orchestrator.catalog.ranking import rank
 from orchestrator.catalog.store import FeatureMatrix, TrackCatalog
-from orchestrator.store.mongo import MongoStore
+from orchestrator.storage.mongo import MongoStore
 
 QUADRANTS = {"happy (+v +a)": (0.7, 0.7), "calm (+v −a)": (0.7, -0.7), "angry (−v +a)": (-0.7, 0.7),
              "sad (−v −a)": (-0.7, -0.7)}

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from orchestrator.inference.model_archive import load_archive
+from archives.loader import load_archive
 from training.metrics import classification_report
 from training.text_data import DEFAULT_TEXT_DATASET, TEXT_LABELS, read_split
 

@@ -1,7 +1,7 @@
 # The orchestrator API (FastAPI) in production: it calls TorchServe over HTTP, so no torch here.
 #   docker build -f docker/orchestrator.Dockerfile -t museaika-orchestrator .
 # Run through compose.gpu.yml / compose.cpu.yml or docker/k8s/ (settings: docker/.env.example).
-# Not built in this repository's CI (no Docker engine there); tests/test_deployment_files.py checks the wiring.
+# Not built in this repository's CI (no Docker engine there); tests/unit/test_deployment_files.py checks the wiring.
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /srv
@@ -20,5 +20,5 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # X-Forwarded-For is trusted only from these addresses (uvicorn reads FORWARDED_ALLOW_IPS): set it to your
 # reverse proxy's address. Trusting "*" would let any client pick its own address and dodge per-IP rate limits.
 ENV FORWARDED_ALLOW_IPS=127.0.0.1
-CMD ["python", "-m", "uvicorn", "orchestrator.main:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
+CMD ["python", "-m", "uvicorn", "orchestrator.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
      "--proxy-headers"]

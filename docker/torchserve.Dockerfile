@@ -8,7 +8,7 @@
 # comes in through the NVIDIA Container Toolkit (compose device reservation / nvidia.com/gpu), so the base
 # image needs no CUDA of its own and runs the same Python 3.11 as everything else.
 # Not built in this repository's CI (no Docker engine there); the same archives and batching are exercised by
-# tests/test_torchserve.py on a local TorchServe, and tests/test_deployment_files.py checks the wiring.
+# tests/stack/test_torchserve.py on a local TorchServe, and tests/unit/test_deployment_files.py checks the wiring.
 FROM python:3.11-slim-bookworm
 ARG TORCH_INDEX_URL=https://pypi.org/simple
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -1,6 +1,6 @@
 # The generation worker (saq): renders audio and calls TorchServe for the melody model, so no torch here.
 #   docker build -f docker/worker.Dockerfile -t museaika-worker .
-# Not built in this repository's CI (no Docker engine there); tests/test_deployment_files.py checks the wiring.
+# Not built in this repository's CI (no Docker engine there); tests/unit/test_deployment_files.py checks the wiring.
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /srv
@@ -17,4 +17,4 @@ ENV PYTHONPATH=/srv MUSEAIKA_INFERENCE_BACKEND=torchserve MUSEAIKA_ENVIRONMENT=p
 USER 10001:10001
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, sys; sys.exit(not os.path.exists(os.environ['MUSEAIKA_WORKER_READY_FILE']))"]
-CMD ["python", "-m", "orchestrator.jobs.worker"]
+CMD ["python", "-m", "orchestrator.melodies.worker"]

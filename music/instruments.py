@@ -1,5 +1,5 @@
 """The 128 General MIDI instrument names, program number = position (General MIDI 1, MIDI Manufacturers
-Association, 1991, as pretty_midi spells them: its `INSTRUMENT_MAP`, which tests/test_music_instruments.py
+Association, 1991, as pretty_midi spells them: its `INSTRUMENT_MAP`, which tests/unit/test_music_instruments.py
 holds this copy to).
 
 A plain constant, so that the API's schema and validation can name instruments without importing a MIDI

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ["orchestrator", "handlers", "networks", "music", "launcher", "modelops", "export_scripts", "training",
-           "standins", "benchmarks", "security"]
+TARGETS = ["orchestrator", "archives", "handlers", "networks", "music", "launcher", "modelops", "export_scripts",
+           "training", "standins", "benchmarks", "security", "tools"]
 IGNORE_FILE = REPO_ROOT / "security" / "pip-audit-ignore.txt"
 TOOLS = Path(sys.executable).parent  # bandit and pip-audit of this environment (requirements/dev.txt)
 UNREACHABLE_SIGNS = ("ConnectionError", "ConnectTimeout", "ReadTimeout", "NameResolutionError", "Max retries")

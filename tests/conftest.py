@@ -16,18 +16,18 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
+from archives.loader import LoadedArchive, load_archive
 from launcher import services
 from launcher.process import ManagedProcess
 from launcher.stack import Stack, StackConfig
-from orchestrator.inference.model_archive import LoadedArchive, load_archive
-from orchestrator.settings import Settings
-from tests.stacks import SharedServices, redis_database
+from orchestrator.core.settings import Settings
+from tests.support.stacks import SharedServices, redis_database
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Every stack the suite starts inherits these: it sends thousands of requests and signs up hundreds of users
-# from 127.0.0.1, far past what one real client may (the defaults in settings.py). The limiter still runs,
-# in Redis, on every request. tests/test_rate_limits.py passes low limits in its StackConfig.extra_env. Every
+# from 127.0.0.1, far past what one real client may (the defaults in core/settings.py). The limiter still runs,
+# in Redis, on every request. tests/faults/test_rate_limits.py passes low limits in its StackConfig.extra_env. Every
 # rule the settings have (each RATE_LIMIT_* that is a "<count>/<period>"), so a new one is lifted too.
 for _name, _field in Settings.model_fields.items():
     if _name.startswith("rate_limit_") and _field.annotation is str:
@@ -126,3 +126,14 @@ def fer_port_archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
 def emotion_v2_archive(tmp_path_factory: pytest.TempPathFactory) -> LoadedArchive:
     """Emotion 2.3.0 (our FER2013 VGG, aligned crops, second and cascade looks)."""
     return _initialized_archive("emotion-2.3.0.mar", tmp_path_factory)
+
+
+TIERS = ("unit", "stack", "faults", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, the folder under tests/ it lives in (`pytest -m "not e2e"` works)."""
+    for item in items:
+        tier = item.path.relative_to(Path(__file__).parent).parts[0]
+        if tier in TIERS:
+            item.add_marker(tier)

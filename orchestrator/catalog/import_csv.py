@@ -16,9 +16,9 @@ from pathlib import Path
 
 from orchestrator.catalog.csv_import import CatalogCsvError, ImportReport, import_csv
 from orchestrator.catalog.store import TrackCatalog
-from orchestrator.errors import DependencyUnavailableError
-from orchestrator.settings import get_settings
-from orchestrator.store.mongo import MongoStore
+from orchestrator.core.errors import DependencyUnavailableError
+from orchestrator.core.settings import get_settings
+from orchestrator.storage.mongo import MongoStore
 
 EXIT_REFUSED = 1
 EXIT_BAD_FILE = 2

@@ -41,7 +41,7 @@ from orchestrator.catalog.store import FeatureMatrix
 MIN_STEPS = 5
 MAX_STEPS = 100
 # Where "calm me down" and friends lead (valence, arousal), on the same circumplex as the emotion labels
-# (services/mood_mapping.py). The API lists these names in its schema (orchestrator/schemas.py).
+# (moods/mapping.py). The API lists these names in its schema (orchestrator/*/schemas.py).
 JOURNEY_PRESETS: dict[str, tuple[float, float]] = {
     "calm me down": (0.5, -0.7),
     "cheer me up": (0.85, 0.35),

@@ -22,7 +22,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from orchestrator.catalog.features import FEATURES, normalise
-from orchestrator.store.mongo import MongoStore, translate_errors
+from orchestrator.storage.mongo import MongoStore, translate_errors
 
 Document = dict[str, Any]
 

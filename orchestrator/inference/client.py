@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orchestrator.errors import DependencyUnavailableError, InvalidInputError
+from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError
 
 
 class ModelInputError(InvalidInputError):

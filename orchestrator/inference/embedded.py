@@ -11,15 +11,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from orchestrator.inference.batching import MicroBatcher
-from orchestrator.inference.client import ModelStatus, ModelUnavailableError, error_for_status
-from orchestrator.inference.model_archive import (
+from archives.loader import (
     BASE_VERSION,
     LoadedArchive,
     archive_file_name,
     load_archive,
     read_batching,
 )
+from orchestrator.inference.batching import MicroBatcher
+from orchestrator.inference.client import ModelStatus, ModelUnavailableError, error_for_status
 
 logger = logging.getLogger(__name__)
 

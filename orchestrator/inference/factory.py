@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestrator.core.settings import Settings
 from orchestrator.inference.client import InferenceBackend
 from orchestrator.inference.embedded import EmbeddedBackend
 from orchestrator.inference.instrumented import InstrumentedBackend
 from orchestrator.inference.torchserve import TorchServeBackend
-from orchestrator.settings import Settings
 
 
 def create_backend(settings: Settings, models: list[str] | None = None,

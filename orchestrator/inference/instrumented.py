@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from orchestrator.core.metrics import MODEL_BATCH_SIZE, MODEL_REQUEST_SECONDS
 from orchestrator.inference.client import InferenceBackend, ModelInputError, ModelStatus, ModelUnavailableError
-from orchestrator.metrics import MODEL_BATCH_SIZE, MODEL_REQUEST_SECONDS
 
 
 class InstrumentedBackend:

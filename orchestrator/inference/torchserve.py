@@ -12,9 +12,9 @@ from typing import Any
 
 import aiohttp
 
+from orchestrator.core.settings import Settings
 from orchestrator.inference.client import ModelStatus, ModelUnavailableError, error_for_status
 from orchestrator.inference.endpoints import EndpointPool
-from orchestrator.settings import Settings
 
 
 class TorchServeBackend:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import spotipy
 from spotipy.exceptions import SpotifyException
 
-from orchestrator.errors import DependencyUnavailableError, InvalidInputError
+from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError
 from orchestrator.spotify.oauth import SpotifyAuthorizer, TokenInfo
 
 logger = logging.getLogger(__name__)

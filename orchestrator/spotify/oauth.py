@@ -18,8 +18,8 @@ import redis.asyncio as aioredis
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyOauthError, SpotifyPKCE
 
-from orchestrator.errors import DependencyUnavailableError, InvalidInputError
-from orchestrator.redis_connection import translate_redis_errors
+from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError
+from orchestrator.storage.redis import translate_redis_errors
 
 STATE_TTL_S = 600
 DEPENDENCY = "spotify"

@@ -1,0 +1,1 @@
+"""Accounts: sign-up, login, tokens, profile, deletion, and the current-user dependencies."""

@@ -1,0 +1,78 @@
+"""Accounts and their refresh tokens."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from orchestrator.core.errors import InvalidInputError, NotFoundError
+from orchestrator.storage.ids import object_id_or_404
+from orchestrator.storage.mongo import MongoStore, translate_errors
+
+Document = dict[str, Any]
+
+
+class UserRepository:
+    def __init__(self, store: MongoStore) -> None:
+        self.users: AsyncCollection[Document] = store.db["users"]
+        self.refresh_tokens: AsyncCollection[Document] = store.db["refresh_tokens"]
+
+    async def ensure_indexes(self) -> None:
+        async with translate_errors():
+            await self.users.create_index("email", unique=True)
+            await self.refresh_tokens.create_index("user_id")
+
+    async def create(self, email: str, password_hash: str, display_name: str | None) -> Document:
+        now = datetime.now(UTC)
+        document: Document = {"email": email, "password_hash": password_hash, "display_name": display_name,
+                              "created_at": now, "updated_at": now}
+        try:
+            async with translate_errors():
+                result = await self.users.insert_one(document)
+        except DuplicateKeyError as error:
+            raise InvalidInputError(409, "an account with this email already exists") from error
+        document["_id"] = result.inserted_id
+        return document
+
+    async def by_email(self, email: str) -> Document | None:
+        async with translate_errors():
+            return await self.users.find_one({"email": email})
+
+    async def get(self, user_id: str) -> Document:
+        async with translate_errors():
+            document = await self.users.find_one({"_id": object_id_or_404(user_id, "user")})
+        if document is None:
+            raise NotFoundError("user")
+        return document
+
+    async def update(self, user_id: str, changes: Document) -> Document:
+        async with translate_errors():
+            document = await self.users.find_one_and_update(
+                {"_id": object_id_or_404(user_id, "user")},
+                {"$set": {**changes, "updated_at": datetime.now(UTC)}}, return_document=ReturnDocument.AFTER)
+        if document is None:
+            raise NotFoundError("user")
+        return document
+
+    async def delete(self, user_id: str) -> None:
+        async with translate_errors():
+            await self.users.delete_one({"_id": object_id_or_404(user_id, "user")})
+            await self.refresh_tokens.delete_many({"user_id": user_id})
+
+    # -- refresh tokens: each is usable once; using it revokes it -----------------------------
+    async def remember_refresh_token(self, token_id: str, user_id: str, expires_at: datetime) -> None:
+        async with translate_errors():
+            await self.refresh_tokens.insert_one({"_id": token_id, "user_id": user_id, "expires_at": expires_at})
+
+    async def consume_refresh_token(self, token_id: str, user_id: str) -> bool:
+        async with translate_errors():
+            result = await self.refresh_tokens.delete_one({"_id": token_id, "user_id": user_id})
+        return result.deleted_count == 1
+
+    async def revoke_refresh_tokens(self, user_id: str) -> None:
+        async with translate_errors():
+            await self.refresh_tokens.delete_many({"user_id": user_id})

@@ -1,1 +1,0 @@
-"""HTTP layer: routes stay thin; services do the work."""

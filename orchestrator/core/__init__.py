@@ -1,0 +1,1 @@
+"""What every part of the orchestrator shares: settings, domain errors, logging, metrics, tokens."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing every feature shares: bodies, error handlers, OpenAPI helpers, body limits, security headers."""

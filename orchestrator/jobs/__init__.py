@@ -1,1 +1,0 @@
-"""Background generation jobs: a Redis-backed queue (saq), the worker process, and progress events."""

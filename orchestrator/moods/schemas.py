@@ -1,0 +1,165 @@
+"""Bodies of the mood routes: face, text and fused answers, mood events and history, and `MoodSpec`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from orchestrator.http.bodies import RequestModel
+from orchestrator.moods.mapping import EMOTION_VALENCE_AROUSAL
+
+# Names the API accepts exactly as listed (no case or spacing variants): the schema's enums, so that a client
+# can offer them as a choice and the schema-driven fuzzing holds the server to them both ways.
+MOOD_LABELS = sorted(EMOTION_VALENCE_AROUSAL)
+
+
+class Box(BaseModel):
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class FaceEmotion(BaseModel):
+    box: Box
+    detection_score: float = Field(description="MTCNN face probability")
+    emotions: dict[str, float] = Field(description="Probability of each of the seven FER2013 emotions")
+    top_emotion: str
+    top_score: float
+
+
+class MoodOut(BaseModel):
+    label: str
+    valence: float = Field(ge=-1, le=1, description="Unpleasant (-1) to pleasant (+1)")
+    arousal: float = Field(ge=-1, le=1, description="Calm (-1) to excited (+1)")
+    confidence: float = Field(ge=0, le=1)
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+
+
+class FaceMoodPart(BaseModel):
+    faces: list[FaceEmotion]
+    mood: MoodOut | None
+
+
+class TextMoodRequest(RequestModel):
+    text: str = Field(description="What the person wrote (at most MUSEAIKA_MAX_TEXT_CHARS characters)")
+    language: str = Field(default="en", min_length=2, max_length=16, description="BCP 47 tag, e.g. en")
+
+
+class TextEmotion(BaseModel):
+    emotions: dict[str, float] = Field(description="Probability of each label of the served text model")
+    top_emotion: str
+    top_score: float
+    truncated: bool = Field(description="True when the text was longer than the model reads and was cut")
+    tokens: int
+
+
+class TextMoodResponse(BaseModel):
+    event_id: str
+    text: TextEmotion
+    mood: MoodOut | None
+    reason: str | None = Field(default=None, description="Why `mood` is null, when it is")
+    model: ModelRef
+    created_at: datetime
+
+
+class FusionOut(BaseModel):
+    weights: dict[str, float] = Field(description="Share of each part in the fused mood")
+    explanation: str = Field(description='e.g. "face confidence 0.31, text confidence 0.92"')
+    disagreement: bool = Field(description="The parts are far apart in valence-arousal: look at both")
+    distance: float | None
+
+
+class FusedMoodResponse(BaseModel):
+    event_id: str
+    face: FaceMoodPart | None
+    text: TextEmotion | None
+    text_mood: MoodOut | None
+    mood: MoodOut | None = Field(description="The fused mood")
+    fusion: FusionOut | None
+    missing: dict[str, str] = Field(description="Parts that could not be computed, and why")
+    reason: str | None
+    models: list[ModelRef]
+    created_at: datetime
+
+
+class FaceMoodResponse(BaseModel):
+    event_id: str
+    faces: list[FaceEmotion]
+    mood: MoodOut | None
+    reason: str | None = Field(default=None, description="Why `mood` is null, when it is")
+    model: ModelRef
+    created_at: datetime
+
+
+class MoodEventOut(BaseModel):
+    id: str
+    source: str
+    faces: list[FaceEmotion] | None
+    text: dict[str, Any] | None
+    fusion: dict[str, Any] | None
+    mood: MoodOut | None
+    models: list[ModelRef]
+    owner_id: str | None
+    created_at: datetime
+
+
+class MoodHistoryOut(BaseModel):
+    items: list[MoodEventOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page; null at the end")
+
+
+class DayMoodOut(BaseModel):
+    day: str
+    events: int
+    mean_valence: float
+    mean_arousal: float
+
+
+class MoodSummaryOut(BaseModel):
+    since: datetime
+    until: datetime
+    events: int = Field(description="Events with a mood in the period")
+    counts: dict[str, int] = Field(description="Events per mood label, most frequent first")
+    days: list[DayMoodOut]
+
+
+def _one_kind_of_mood(schema: dict[str, Any]) -> None:
+    """The schema of MoodSpec's rule: exactly one kind of mood (a null counts as absent), a known label."""
+    properties = schema["properties"]
+    properties["label"]["anyOf"][0]["enum"] = MOOD_LABELS
+    none: dict[str, Any] = {"type": "null"}
+
+    def kind(*present: str) -> dict[str, Any]:
+        return {"required": list(present),
+                "properties": {name: none for name in ("label", "valence", "arousal", "mood_event_id")
+                               if name not in present} | {name: {"not": none} for name in present}}
+
+    schema["oneOf"] = [kind("label"), kind("valence", "arousal"), kind("mood_event_id")]
+
+
+class MoodSpec(RequestModel):
+    """One of: an emotion label (e.g. "happy", "sad"), a valence/arousal position, or a stored mood event."""
+
+    model_config = ConfigDict(json_schema_extra=_one_kind_of_mood)
+
+    label: str | None = Field(default=None, max_length=40, examples=["happy"], description="Exactly as listed")
+    valence: float | None = Field(default=None, ge=-1, le=1)
+    arousal: float | None = Field(default=None, ge=-1, le=1)
+    mood_event_id: str | None = Field(default=None, max_length=40, description="A mood event of yours")
+
+    @model_validator(mode="after")
+    def one_kind(self) -> MoodSpec:
+        has_position = self.valence is not None or self.arousal is not None
+        kinds = (self.label is not None) + has_position + (self.mood_event_id is not None)
+        if kinds > 1:
+            raise ValueError("give either a label, valence and arousal, or a mood_event_id, not both")
+        if kinds == 0 or (has_position and (self.valence is None or self.arousal is None)):
+            raise ValueError("give a label, both valence and arousal, or a mood_event_id")
+        return self

@@ -1,0 +1,1 @@
+"""Playlists a user saved, and mood journeys stored as playlists."""

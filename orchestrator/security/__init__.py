@@ -1,1 +1,0 @@
-"""Passwords, tokens and login throttling (no HTTP here: routes and dependencies use these)."""

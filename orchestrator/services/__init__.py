@@ -1,1 +1,0 @@
-"""Services: what the routes ask for, independent of HTTP."""

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from orchestrator.core.errors import InvalidInputError
+from orchestrator.deps import CurrentUserDep, SpotifyDep
+from orchestrator.http.responses import AUTHENTICATED, error_responses
+from orchestrator.spotify.schemas import SpotifyLinkOut, SpotifyLoginOut
+
+router = APIRouter(prefix="/v1/spotify", tags=["spotify"])
+NOT_CONFIGURED = {501: "Spotify is not configured on this server (MUSEAIKA_SPOTIFY_CLIENT_ID)"}
+
+
+@router.get("/login", response_model=SpotifyLoginOut, responses=error_responses(*AUTHENTICATED, 501,
+                                                                                 descriptions=NOT_CONFIGURED),
+            summary="Start linking Spotify: the authorize URL to open in the user's browser")
+async def login(user: CurrentUserDep, spotify: SpotifyDep) -> SpotifyLoginOut:
+    return SpotifyLoginOut(authorize_url=await spotify.login_url(user))
+
+
+@router.get("/callback", response_model=SpotifyLinkOut, responses=error_responses(
+                400, 403, 409, 422, 501, 503, descriptions={
+                    **NOT_CONFIGURED, 400: "Spotify did not authorize, or the state is unknown or expired",
+                    403: "Spotify refuses this account (an app in development mode serves only its allow-list)",
+                    409: "Spotify no longer accepts the new link"}),
+            summary="Where Spotify sends the browser back; the state names the user who started the login")
+async def callback(spotify: SpotifyDep, state: Annotated[str, Query(max_length=200)],
+                   code: Annotated[str | None, Query(max_length=2000)] = None,
+                   error: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
+    if error is not None or code is None:
+        raise InvalidInputError(400, f"Spotify did not authorize the link: {error or 'no code returned'}")
+    return await spotify.finish_login(state, code)
+
+
+@router.get("/link", response_model=SpotifyLinkOut, responses=error_responses(*AUTHENTICATED))
+async def link_status(user: CurrentUserDep, spotify: SpotifyDep) -> dict[str, Any]:
+    return spotify.describe(user)
+
+
+@router.delete("/link", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(*AUTHENTICATED))
+async def unlink(user: CurrentUserDep, spotify: SpotifyDep) -> Response:
+    await spotify.unlink(user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,1 +1,0 @@
-"""Persistence: MongoDB through pymongo's asyncio client."""

@@ -1,0 +1,1 @@
+"""Helpers the tests share: stacks, an API client, test images, a tiny text model."""
