@@ -17,7 +17,7 @@ attribute is set after construction. Paging ``next`` URLs are absolute and point
 ``sp.next(page)`` works.
 
 Test hooks that are not Spotify's: ``/authorize?...&standin_user=<id>`` approves as that user at once
-(``&standin_decision=deny`` refuses), and the ``/_control/...`` endpoints (see ``app.py``).
+(``&standin_decision=deny`` refuses), and the ``/_control/...`` endpoints (see ``control.py``).
 """
 
 from standins.spotify.app import SpotifyStandinConfig, create_app
