@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from orchestrator.accounts.passwords import check_password_rules, hash_password, needs_rehash, verify_password
 from orchestrator.accounts.throttle import LoginThrottle
-from orchestrator.accounts.users import UserRepository
+from orchestrator.accounts.users import User, UserRepository
 from orchestrator.core.errors import InvalidInputError, NotFoundError, TooManyAttemptsError, UnauthorizedError
 from orchestrator.core.tokens import InvalidTokenError, TokenIssuer
-from orchestrator.melodies.jobs import GenerationJobRepository
-from orchestrator.moods.events import MoodEventRepository
-from orchestrator.playlists.repository import PlaylistRepository
 from orchestrator.storage.objects import ObjectStore
 
 BAD_CREDENTIALS = "incorrect email or password"
@@ -25,13 +23,16 @@ class TokenPair:
     expires_in: int
 
 
+class OwnedByUsers(Protocol):
+    async def delete_all(self, owner_id: str) -> int: ...
+
+
 @dataclass(frozen=True)
 class OwnedData:
-    """Every collection that holds a user's things; account deletion empties each."""
+    """Every collection that holds a user's things, by the name the deletion report gives it; account deletion
+    empties each. Handed in by the wiring, so accounts need not know the features that store things."""
 
-    mood_events: MoodEventRepository
-    playlists: PlaylistRepository
-    jobs: GenerationJobRepository
+    collections: Mapping[str, OwnedByUsers]
     objects: ObjectStore  # generated files live under users/<id>/
 
 
@@ -42,7 +43,7 @@ class AccountService:
         self.throttle = throttle
         self.owned = owned
 
-    async def sign_up(self, email: str, password: str, display_name: str | None) -> dict[str, Any]:
+    async def sign_up(self, email: str, password: str, display_name: str | None) -> User:
         check_password_rules(password, email)
         return await self.users.create(email.lower(), hash_password(password), display_name)
 
@@ -53,14 +54,14 @@ class AccountService:
             raise TooManyAttemptsError("too many failed logins; try again later", wait)
         user = await self.users.by_email(email)
         # Verify even for an unknown email (against a dummy hash): equal timing for both failures.
-        verified = verify_password(password, user["password_hash"] if user else None)
+        verified = verify_password(password, user.password_hash if user else None)
         if user is None or not verified:
             self.throttle.record_failure(email, client)
             raise UnauthorizedError(BAD_CREDENTIALS)
         self.throttle.forget_email(email)
-        if needs_rehash(user["password_hash"]):
-            await self.users.update(str(user["_id"]), {"password_hash": hash_password(password)})
-        return await self._issue(str(user["_id"]))
+        if needs_rehash(user.password_hash):
+            await self.users.update(user.id, {"password_hash": hash_password(password)})
+        return await self._issue(user.id)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         try:
@@ -79,7 +80,7 @@ class AccountService:
         await self.users.remember_refresh_token(refresh_claims.token_id, user_id, refresh_claims.expires_at)
         return TokenPair(access, refresh, int(self.tokens.ttl["access"].total_seconds()))
 
-    async def authenticate(self, access_token: str) -> dict[str, Any]:
+    async def authenticate(self, access_token: str) -> User:
         try:
             claims = self.tokens.verify(access_token, "access")
         except InvalidTokenError as error:
@@ -89,29 +90,25 @@ class AccountService:
         except NotFoundError as error:  # the token of a deleted account
             raise UnauthorizedError("access token is invalid or expired") from error
 
-    async def update_profile(self, user: dict[str, Any], display_name: str | None, new_password: str | None,
-                             current_password: str | None) -> dict[str, Any]:
+    async def update_profile(self, user: User, display_name: str | None, new_password: str | None,
+                             current_password: str | None) -> User:
         changes: dict[str, Any] = {}
         if display_name is not None:
             changes["display_name"] = display_name
         if new_password is not None:
-            if current_password is None or not verify_password(current_password, user["password_hash"]):
+            if current_password is None or not verify_password(current_password, user.password_hash):
                 raise InvalidInputError(403, "changing the password needs the current password")
-            check_password_rules(new_password, user["email"])
+            check_password_rules(new_password, user.email)
             changes["password_hash"] = hash_password(new_password)
-        updated = await self.users.update(str(user["_id"]), changes) if changes else user
+        updated = await self.users.update(user.id, changes) if changes else user
         if new_password is not None:
-            await self.users.revoke_refresh_tokens(str(user["_id"]))
+            await self.users.revoke_refresh_tokens(user.id)
         return updated
 
     async def delete_account(self, user_id: str) -> dict[str, int]:
-        removed = {
-            "mood_events": await self.owned.mood_events.delete_all(user_id),
-            "playlists": await self.owned.playlists.delete_all(user_id),
-            "generation_jobs": await self.owned.jobs.delete_all(user_id),
-            # Files first would leave jobs pointing at nothing if storage failed midway; this order
-            # leaves only unreachable files, and a retried deletion removes them.
-            "files": await self.owned.objects.delete_prefix(f"users/{user_id}/"),
-        }
+        removed = {name: await collection.delete_all(user_id) for name, collection in self.owned.collections.items()}
+        # Files first would leave jobs pointing at nothing if storage failed midway; this order
+        # leaves only unreachable files, and a retried deletion removes them.
+        removed["files"] = await self.owned.objects.delete_prefix(f"users/{user_id}/")
         await self.users.delete(user_id)
         return removed

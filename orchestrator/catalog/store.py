@@ -22,6 +22,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from orchestrator.catalog.features import FEATURES, normalise
+from orchestrator.core.errors import DependencyUnavailableError
 from orchestrator.storage.mongo import MongoStore, translate_errors
 
 Document = dict[str, Any]
@@ -220,6 +221,14 @@ class TrackCatalog:
             if self._matrix is None or self._matrix.version != current:
                 self._matrix = await self.load_matrix(current)
             return self._matrix
+
+    async def non_empty_matrix(self) -> FeatureMatrix:
+        """The snapshot, or 503 while no catalog has been imported (nothing can be ranked yet)."""
+        matrix = await self.matrix()
+        if len(matrix.ids) == 0:
+            raise DependencyUnavailableError("track catalog", "it is empty: import one with "
+                                             "python -m orchestrator.catalog.import_csv")
+        return matrix
 
     async def reload(self) -> FeatureMatrix:
         async with self._lock:

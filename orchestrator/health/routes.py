@@ -5,9 +5,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from orchestrator.core.metrics import REGISTRY
-from orchestrator.deps import ReadinessDep, SettingsDep
 from orchestrator.health.schemas import DependencyStatusOut, ReadinessOut
 from orchestrator.http.responses import RETRY_AFTER
+from orchestrator.wiring import ServicesDep
 
 router = APIRouter(tags=["operations"])
 
@@ -20,15 +20,15 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", response_model=ReadinessOut, responses={503: {
     "model": ReadinessOut, "headers": RETRY_AFTER, "description": "A dependency is down: `dependencies` says which"}},
             summary="Readiness of each dependency; 503 when one is down")
-async def readyz(readiness: ReadinessDep, settings: SettingsDep) -> JSONResponse:
-    result = await readiness.check()
+async def readyz(services: ServicesDep) -> JSONResponse:
+    result = await services.readiness.check()
     body = ReadinessOut(
         ready=result.ready,
         dependencies={
             name: DependencyStatusOut(ready=s.ready, detail=s.detail) for name, s in result.dependencies.items()
         },
     )
-    headers = {} if result.ready else {"Retry-After": str(settings.retry_after_s)}
+    headers = {} if result.ready else {"Retry-After": str(services.settings.retry_after_s)}
     return JSONResponse(body.model_dump(), status_code=200 if result.ready else 503, headers=headers)
 
 

@@ -8,6 +8,9 @@ from fastapi import FastAPI
 from starlette.routing import Match, compile_path
 from starlette.types import Scope
 
+# Liveness, readiness and metrics: what orchestration polls; never rate-limited.
+PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
 # The keys of an OpenAPI path item that are operations.
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 

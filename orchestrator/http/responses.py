@@ -16,8 +16,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from orchestrator.http.bodies import ErrorOut, UnavailableOut, ValidationErrorOut
-from orchestrator.http.paths import HTTP_METHODS
-from orchestrator.limits.middleware import EXEMPT_ROUTES
+from orchestrator.http.paths import HTTP_METHODS, PROBE_ROUTES
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -135,7 +134,7 @@ def complete_openapi(app: FastAPI, rate_limited: bool) -> None:
                 validation = responses.get("422", {}).get("content", {}).get("application/json", {})
                 if validation.get("schema", {}).get("$ref") == _FASTAPI_VALIDATION:
                     responses["422"] = _error_response(422)
-                if rate_limited and path not in EXEMPT_ROUTES:
+                if rate_limited and path not in PROBE_ROUTES:
                     responses.setdefault("429", _error_response(429))
         _nullable_binary_to_optional(schema)
         for unused in ("HTTPValidationError", "ValidationError"):

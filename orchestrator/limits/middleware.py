@@ -32,10 +32,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orchestrator.core.metrics import HTTP_REQUEST_SECONDS
 from orchestrator.core.settings import Settings
 from orchestrator.core.tokens import InvalidTokenError, TokenIssuer
-from orchestrator.http.paths import RouteTemplates, route_path
+from orchestrator.http.paths import PROBE_ROUTES, RouteTemplates, route_path
 from orchestrator.limits.limiter import Caller, Category, Decision, RequestRateLimiter
 
-EXEMPT_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+EXEMPT_ROUTES = PROBE_ROUTES
 # Routes that run a model, queue work or write to Spotify: (method, route template).
 COSTLY_ROUTES = frozenset({
     ("POST", "/v1/moods/face"), ("POST", "/v1/moods/text"), ("POST", "/v1/moods"), ("POST", "/v1/melodies"),

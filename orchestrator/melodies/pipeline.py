@@ -19,18 +19,16 @@ import numpy as np
 from music.rendering import encode_ogg, encode_wav, loudness_normalize, melody_to_midi, render_audio
 from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError
 from orchestrator.inference.client import InferenceBackend
-from orchestrator.melodies.jobs import GenerationJobRepository
-from orchestrator.melodies.progress import ProgressEvents
+from orchestrator.melodies.files import RESULT_FILES, result_key
+from orchestrator.melodies.jobs import GenerationJob, GenerationJobRepository, JobStage, JobState
+from orchestrator.melodies.progress import JobProgress, ProgressEvents
 from orchestrator.storage.objects import ObjectStore
-from orchestrator.storage.owned import Document
 
 logger = logging.getLogger(__name__)
 
 MELODY_MODEL = "melody"
 SAMPLE_RATE = 44100
 TARGET_LUFS = -16.0
-RESULT_FILES = {"midi": ("melody.mid", "audio/midi"), "wav": ("melody.wav", "audio/wav"),
-                "ogg": ("melody.ogg", "audio/ogg")}
 Heartbeat = Callable[[], Awaitable[Any]]
 
 
@@ -43,10 +41,6 @@ def delivered_key(generated: dict[str, Any] | None, transpose: int) -> dict[str,
         return None
     tonic = (int(generated["tonic"]) + transpose) % 12
     return {"tonic": PITCH_CLASS_NAMES[tonic], "mode": generated["mode"], "correlation": generated["correlation"]}
-
-
-def result_key(owner_id: str, job_id: str, kind: str) -> str:
-    return f"users/{owner_id}/melodies/{job_id}/{RESULT_FILES[kind][0]}"
 
 
 @dataclass(frozen=True)
@@ -74,51 +68,47 @@ class MelodyPipeline:
         self.objects = objects
         self.events = events
 
-    async def _report(self, job_id: str, stage: str, progress: float, heartbeat: Heartbeat | None,
-                      **changes: Any) -> None:
-        state = {"done": "succeeded", "failed": "failed"}.get(stage, "running")
-        await self.jobs.record(job_id, {"stage": stage, "progress": progress, "state": state, **changes})
-        event = {"job_id": job_id, "stage": stage, "state": state, "progress": progress,
-                 **{k: v for k, v in changes.items() if k in ("error", "attempts")}}
+    async def _report(self, job_id: str, stage: JobStage, progress: float, attempt: int,
+                      heartbeat: Heartbeat | None, **changes: Any) -> None:
+        state = JobState.RUNNING if stage.state is JobState.QUEUED else stage.state
+        await self.jobs.record(job_id, {"stage": stage.value, "progress": progress, "state": state.value, **changes})
         try:
-            await self.events.publish(job_id, event)
+            await self.events.publish(JobProgress(job_id, state, stage, progress, attempt, changes.get("error")))
         except DependencyUnavailableError:  # the document has it; a listener reconnecting will see it
             logger.warning("could not publish progress for job %s", job_id)
         if heartbeat is not None:
             await heartbeat()
 
-    async def run(self, job: Document, attempt: int, heartbeat: Heartbeat | None = None) -> None:
-        """Make the melody of `job` (its document, as `jobs.by_id` read it)."""
-        if job["state"] == "succeeded":
+    async def run(self, job: GenerationJob, attempt: int, heartbeat: Heartbeat | None = None) -> None:
+        """Make the melody of `job` (as `jobs.by_id` read it)."""
+        if job.state is JobState.SUCCEEDED:
             return
-        job_id = str(job["_id"])
-        parameters = job["parameters"]
-        await self._report(job_id, "generating", 0.05, heartbeat, attempts=attempt, error=None)
+        job_id, parameters = job.id, job.parameters
+        await self._report(job_id, JobStage.GENERATING, 0.05, attempt, heartbeat, attempts=attempt, error=None)
         request = {key: parameters[key] for key in ("mode", "density", "bars", "temperature", "seed")}
         answer = await self.inference.predict(MELODY_MODEL, json.dumps(request).encode())
         events = np.array(answer["events"], dtype=np.int16)
 
-        await self._report(job_id, "rendering", 0.45, heartbeat)
+        await self._report(job_id, JobStage.RENDERING, 0.45, attempt, heartbeat)
         rendered = await asyncio.to_thread(render, events, parameters)
 
-        await self._report(job_id, "uploading", 0.75, heartbeat)
-        owner = str(job["owner_id"])
+        await self._report(job_id, JobStage.UPLOADING, 0.75, attempt, heartbeat)
         keys = []
         for kind, data in (("midi", rendered.midi), ("wav", rendered.wav), ("ogg", rendered.ogg)):
-            key = result_key(owner, job_id, kind)
-            await self.objects.put_bytes(key, data, RESULT_FILES[kind][1])
+            key = result_key(job.owner_id, job_id, kind)
+            await self.objects.put_bytes(key, data, RESULT_FILES[kind].media_type)
             keys.append(key)
-            await self._report(job_id, "uploading", 0.75 + 0.08 * len(keys), heartbeat)
+            await self._report(job_id, JobStage.UPLOADING, 0.75 + 0.08 * len(keys), attempt, heartbeat)
         result = {
             "key": delivered_key(answer.get("key"), int(parameters["transpose"])), "key_check": answer.get("key_check"),
             "notes_per_bar": answer.get("notes_per_bar"), "target_notes_per_bar": answer.get("target_notes_per_bar"),
             "seconds": round(rendered.seconds, 2), "model": answer.get("model"),
         }
-        await self._report(job_id, "done", 1.0, heartbeat, result_keys=keys, result=result)
+        await self._report(job_id, JobStage.DONE, 1.0, attempt, heartbeat, result_keys=keys, result=result)
 
-    async def fail(self, job_id: str, reason: str) -> None:
+    async def fail(self, job_id: str, reason: str, attempt: int) -> None:
         """The job will not be retried automatically: say why (the user may retry it)."""
-        await self._report(job_id, "failed", 0.0, None, error=reason)
+        await self._report(job_id, JobStage.FAILED, 0.0, attempt, None, error=reason)
 
 
 def failure_reason(error: BaseException) -> str:

@@ -8,21 +8,18 @@ retried by its owner.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 from music.instruments import PROGRAM_BY_NAME, spelled_like
 from music.mood_targets import melody_targets
 from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError, TooManyAttemptsError
-from orchestrator.melodies.jobs import GenerationJobRepository
-from orchestrator.melodies.pipeline import RESULT_FILES
+from orchestrator.melodies.files import RESULT_FILES
+from orchestrator.melodies.jobs import GenerationJob, GenerationJobRepository, JobStage, JobState, new_job_document
 from orchestrator.melodies.queue import JobQueue
 from orchestrator.melodies.schemas import MelodyRequest
 from orchestrator.moods.resolver import MoodResolver, ResolvedMood
 from orchestrator.storage.objects import ObjectStore
-from orchestrator.storage.owned import Document
 
-MELODY_KIND = "melody"
 RETRY_AFTER_BUSY_S = 5
 
 
@@ -70,49 +67,47 @@ class MelodyService:
         self.moods = moods
         self.max_active_per_user = max_active_per_user
 
-    async def create(self, owner_id: str, request: MelodyRequest) -> Document:
+    async def create(self, owner_id: str, request: MelodyRequest) -> GenerationJob:
         # One user cannot fill the queue: a few jobs in flight each, the next waits for one to finish.
         if await self.jobs.count_active(owner_id) >= self.max_active_per_user:
             raise TooManyAttemptsError(f"you already have {self.max_active_per_user} melodies queued or being made; "
                                        "wait for one to finish", RETRY_AFTER_BUSY_S)
         parameters = resolve_parameters(request, await self.moods.resolve(request.mood, owner_id))
-        now = datetime.now(UTC)
-        document = await self.jobs.insert({
-            "owner_id": owner_id, "kind": MELODY_KIND, "state": "queued", "stage": "queued", "progress": 0.0,
-            "attempts": 0, "retries": 0, "parameters": parameters, "result_keys": [],
-            "result": None, "error": None, "created_at": now, "updated_at": now,
-        })
-        job_id = str(document["_id"])
+        job = await self.jobs.insert(new_job_document(owner_id, parameters))
         try:
-            await self.queue.enqueue_melody(job_id, f"{job_id}:0")
+            await self.queue.enqueue_melody(job.id, f"{job.id}:0")
         except DependencyUnavailableError:
-            await self.jobs.delete(owner_id, job_id)
+            await self.jobs.delete(owner_id, job.id)
             raise
-        return document
+        return job
 
-    async def retry(self, owner_id: str, job_id: str) -> Document:
+    async def get(self, owner_id: str, job_id: str) -> GenerationJob:
+        return await self.jobs.get(owner_id, job_id)
+
+    async def page(self, owner_id: str, limit: int, cursor: str | None) -> tuple[list[GenerationJob], str | None]:
+        return await self.jobs.page(owner_id, limit, cursor)
+
+    async def retry(self, owner_id: str, job_id: str) -> GenerationJob:
         job = await self.jobs.get(owner_id, job_id)
-        if job["state"] != "failed":
-            raise InvalidInputError(409, f"only a failed job can be retried; this one is {job['state']}")
-        retries = int(job.get("retries", 0)) + 1
-        updated = await self.jobs.record(job_id, {"state": "queued", "stage": "queued", "progress": 0.0,
-                                                  "error": None, "retries": retries}, only_if_state=("failed",))
+        if job.state is not JobState.FAILED:
+            raise InvalidInputError(409, f"only a failed job can be retried; this one is {job.state}")
+        retries = job.retries + 1
+        updated = await self.jobs.record(job_id, {"state": JobState.QUEUED.value, "stage": JobStage.QUEUED.value,
+                                                  "progress": 0.0, "error": None, "retries": retries},
+                                         only_if_state=(JobState.FAILED,))
         if updated is None:
             raise InvalidInputError(409, "the job changed state meanwhile; fetch it again")
         try:
             await self.queue.enqueue_melody(job_id, f"{job_id}:{retries}")
         except DependencyUnavailableError:
-            await self.jobs.record(job_id, {"state": "failed", "stage": "failed",
+            await self.jobs.record(job_id, {"state": JobState.FAILED.value, "stage": JobStage.FAILED.value,
                                             "error": "the job queue was unavailable; retry later"})
             raise
         return updated
 
-    async def describe(self, job: Document) -> dict[str, Any]:
-        """The job as the API shows it, with presigned download links once it succeeded."""
-        described = {**job, "id": str(job["_id"])}
-        if job.get("state") == "succeeded" and job.get("result_keys"):
-            files = {}
-            for kind, key in zip(RESULT_FILES, job["result_keys"], strict=False):
-                files[kind] = await self.objects.presigned_get_url(key, RESULT_FILES[kind][0])
-            described["files"] = files
-        return described
+    async def download_links(self, job: GenerationJob) -> dict[str, str] | None:
+        """Presigned links to a succeeded job's files, by kind (midi, wav, ogg); None before it succeeded."""
+        if job.state is not JobState.SUCCEEDED or not job.result_keys:
+            return None
+        return {kind: await self.objects.presigned_get_url(key, RESULT_FILES[kind].file_name)
+                for kind, key in zip(RESULT_FILES, job.result_keys, strict=False)}

@@ -21,14 +21,10 @@ from saq.types import PartialTimersDict
 from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from orchestrator.core.logs import configure_logging
 from orchestrator.core.settings import Settings, get_settings
-from orchestrator.inference.factory import create_backend
-from orchestrator.melodies.jobs import GenerationJobRepository
 from orchestrator.melodies.pipeline import Heartbeat, MelodyPipeline, failure_reason
-from orchestrator.melodies.progress import ProgressEvents
 from orchestrator.melodies.queue import MELODY_TASK, create_queue
-from orchestrator.storage.mongo import MongoStore
-from orchestrator.storage.objects import ObjectStore
 from orchestrator.storage.redis import RedisTimeouts
+from orchestrator.wiring import WorkerServices, start_worker_services
 
 logger = logging.getLogger(__name__)
 Context = dict[str, Any]
@@ -45,7 +41,7 @@ async def run_job(pipeline: MelodyPipeline, job_id: str, attempt: int, retryable
     first records the job as failed, with its reason."""
     try:
         try:
-            document = await pipeline.jobs.by_id(job_id)
+            job = await pipeline.jobs.by_id(job_id)
         except NotFoundError:
             # No document: the API refused the request after all (an enqueue that timed out reached a slow
             # Redis later; the API removed the document and answered 503) or the account was deleted. Only
@@ -53,16 +49,16 @@ async def run_job(pipeline: MelodyPipeline, job_id: str, attempt: int, retryable
             # like any other, or the job would stay queued/running for ever, counting against the quota.
             logger.warning("job %s has no document; dropped", job_id)
             return
-        await pipeline.run(document, attempt, heartbeat=heartbeat)
+        await pipeline.run(job, attempt, heartbeat=heartbeat)
     except InvalidInputError as error:  # retrying cannot help
-        await pipeline.fail(job_id, failure_reason(error))
+        await pipeline.fail(job_id, failure_reason(error), attempt)
     except Exception as error:
         if retryable:
             logger.warning("job %s attempt %d failed (%s); saq retries it", job_id, attempt, error)
             raise
         logger.exception("job %s failed after %d attempts", job_id, attempt)
         try:
-            await pipeline.fail(job_id, failure_reason(error))
+            await pipeline.fail(job_id, failure_reason(error), attempt)
         except DependencyUnavailableError:
             logger.error("could not record the failure of job %s", job_id)
         raise
@@ -73,18 +69,8 @@ def build_worker(settings: Settings) -> Worker:
     queue = create_queue(settings.redis_url, redis_timeouts)
 
     async def startup(ctx: Context) -> None:
-        inference = create_backend(settings, settings.worker_models,
-                                   work_dir=settings.embedded_work_dir / "worker")
-        await inference.start()
-        store = MongoStore.from_settings(settings)
-        objects = ObjectStore(settings)
-        try:
-            await objects.ensure_bucket()
-        except DependencyUnavailableError as error:  # jobs retry until storage is back
-            logger.warning("object storage not ready at startup: %s", error.reason)
-        events = ProgressEvents(settings.redis_url, redis_timeouts)
-        ctx.update(inference=inference, store=store, objects=objects, events=events,
-                   pipeline=MelodyPipeline(inference, GenerationJobRepository(store), objects, events))
+        services = await start_worker_services(settings)
+        ctx.update(services=services, pipeline=services.pipeline)
         await queue.redis.ping()  # type: ignore[attr-defined]
         ready_file = os.environ.get("MUSEAIKA_WORKER_READY_FILE")
         if ready_file:
@@ -92,10 +78,9 @@ def build_worker(settings: Settings) -> Worker:
         logger.info("generation worker ready (concurrency %d)", settings.worker_concurrency)
 
     async def shutdown(ctx: Context) -> None:
-        for name in ("inference", "events", "objects", "store"):
-            resource = ctx.get(name)
-            if resource is not None:
-                await resource.close()
+        services: WorkerServices | None = ctx.get("services")
+        if services is not None:
+            await services.close()
 
     return Worker(queue, functions=[(MELODY_TASK, generate_melody)], concurrency=settings.worker_concurrency,
                   startup=startup, shutdown=shutdown,

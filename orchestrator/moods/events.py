@@ -38,9 +38,9 @@ def to_event(document: Document) -> MoodEvent:
     return MoodEvent(id=str(document["_id"]), **values)
 
 
-class MoodEventRepository(OwnedCollection):
+class MoodEventRepository(OwnedCollection[MoodEvent]):
     def __init__(self, store: MongoStore) -> None:
-        super().__init__(store, COLLECTION, "mood event")
+        super().__init__(store, COLLECTION, "mood event", to_event)
 
     async def add(self, event: MoodEvent) -> MoodEvent:
         document: Document = {name: getattr(event, name) for name in DOCUMENT_FIELDS}
@@ -49,8 +49,7 @@ class MoodEventRepository(OwnedCollection):
             # plus a counter: neighbours would be guessable. 96 random bits instead; owned events keep
             # ordered ids (history pages by them) and are filtered by owner anyway.
             document["_id"] = ObjectId(secrets.token_bytes(12))
-        document = await self.insert(document)
-        event.id = str(document["_id"])
+        event.id = (await self.insert(document)).id
         return event
 
     async def get_visible(self, event_id: str, viewer_id: str | None) -> MoodEvent:
@@ -68,5 +67,4 @@ class MoodEventRepository(OwnedCollection):
             filters["source"] = source
         if since or until:
             filters["created_at"] = {**({"$gte": since} if since else {}), **({"$lt": until} if until else {})}
-        documents, next_cursor = await self.page(owner_id, limit, cursor, filters)
-        return [to_event(d) for d in documents], next_cursor
+        return await self.page(owner_id, limit, cursor, filters)

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from orchestrator.moods.events import MoodEventRepository, to_event
+from orchestrator.moods.events import MoodEventRepository
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ async def summarize(events: MoodEventRepository, owner_id: str, days: int, now: 
     since = until - timedelta(days=days)
     points = [(e.created_at.astimezone(UTC).date().isoformat(), e.mood["label"], float(e.mood["valence"]),
                float(e.mood["arousal"]))
-              for e in map(to_event, await events.all_since(owner_id, since)) if e.mood is not None]
+              for e in await events.all_since(owner_id, since) if e.mood is not None]
     counts = Counter(label for _, label, _, _ in points)
     by_day: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for day, _, valence, arousal in points:

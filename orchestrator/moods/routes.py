@@ -7,17 +7,9 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from orchestrator.accounts.deps import OptionalUser, owner_of
 from orchestrator.core.errors import InvalidInputError
 from orchestrator.core.settings import Settings
-from orchestrator.deps import (
-    FaceMoodDep,
-    FusedMoodDep,
-    MoodEventsDep,
-    OptionalUserDep,
-    SettingsDep,
-    TextMoodDep,
-    owner_of,
-)
 from orchestrator.http.responses import OPTIONAL_AUTH, error_responses, link, links
 from orchestrator.moods.events import MoodEvent
 from orchestrator.moods.mapping import mood_as_dict
@@ -28,6 +20,7 @@ from orchestrator.moods.schemas import (
     TextMoodRequest,
     TextMoodResponse,
 )
+from orchestrator.wiring import ServicesDep
 
 router = APIRouter(prefix="/v1", tags=["moods"])
 
@@ -57,12 +50,11 @@ async def read_upload(upload: UploadFile, settings: Settings) -> bytes:
 @router.post("/moods/face", response_model=FaceMoodResponse, responses={**IMAGE_ERRORS, 200: EVENT_LINKS},
              openapi_extra=OPTIONAL_AUTH, summary="Detect every face in a photo, its emotions, and one overall mood")
 async def face_mood(
-    service: FaceMoodDep,
-    settings: SettingsDep,
-    user: OptionalUserDep,
+    services: ServicesDep,
+    user: OptionalUser,
     image: Annotated[UploadFile, File(description="JPEG, PNG or WebP photo")],
 ) -> FaceMoodResponse:
-    event, scores = await service.analyze(await read_upload(image, settings), owner_of(user))
+    event, scores = await services.face_mood.analyze(await read_upload(image, services.settings), owner_of(user))
     return FaceMoodResponse.model_validate({
         "event_id": event.id, "faces": scores.faces, "mood": event.mood, "reason": scores.reason,
         "model": scores.model, "created_at": event.created_at,
@@ -73,7 +65,7 @@ async def face_mood(
              summary="Emotions and mood of a sentence",
              openapi_extra={**OPTIONAL_AUTH, "requestBody": {"content": {"application/json": {
                  "schema": TextMoodRequest.model_json_schema()}}, "required": True}})
-async def text_mood(request: Request, service: TextMoodDep, user: OptionalUserDep) -> TextMoodResponse:
+async def text_mood(request: Request, services: ServicesDep, user: OptionalUser) -> TextMoodResponse:
     # The body is parsed here rather than by FastAPI so that invalid UTF-8 is a 400, not a 422.
     body = await request.body()
     try:
@@ -87,7 +79,7 @@ async def text_mood(request: Request, service: TextMoodDep, user: OptionalUserDe
     except ValidationError as error:
         # The same 422 as a body FastAPI validated: `detail` and each field in `errors`.
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from error
-    event, scores = await service.analyze(parsed.text, parsed.language, owner_of(user))
+    event, scores = await services.text_mood.analyze(parsed.text, parsed.language, owner_of(user))
     return TextMoodResponse.model_validate({
         "event_id": event.id, "text": event.text, "mood": event.mood, "reason": scores.reason,
         "model": scores.model, "created_at": event.created_at,
@@ -100,15 +92,14 @@ async def text_mood(request: Request, service: TextMoodDep, user: OptionalUserDe
                  415: IMAGE_ERRORS[415]["description"]}), 200: EVENT_LINKS},
              openapi_extra=OPTIONAL_AUTH, summary="A photo, a text, or both: each part's emotions and one fused mood")
 async def fused_mood(
-    service: FusedMoodDep,
-    settings: SettingsDep,
-    user: OptionalUserDep,
+    services: ServicesDep,
+    user: OptionalUser,
     image: Annotated[UploadFile | None, File(description="JPEG, PNG or WebP photo")] = None,
     text: Annotated[str | None, Form(description="What the person wrote")] = None,
     language: Annotated[str, Form()] = "en",
 ) -> FusedMoodResponse:
-    data = await read_upload(image, settings) if image is not None else None
-    result = await service.analyze(data, text, language, owner_of(user))
+    data = await read_upload(image, services.settings) if image is not None else None
+    result = await services.fused_mood.analyze(data, text, language, owner_of(user))
     face = result.face
     return FusedMoodResponse.model_validate({
         "event_id": result.event.id,
@@ -134,7 +125,7 @@ def event_out(event: MoodEvent) -> MoodEventOut:
 @router.get("/mood-events/{event_id}", response_model=MoodEventOut, responses=error_responses(401, 404, 422, 503),
             operation_id="get_mood_event", openapi_extra=OPTIONAL_AUTH,
             summary="Read back a stored mood event (an owned one only with its owner's token)")
-async def get_mood_event(event_id: str, events: MoodEventsDep, user: OptionalUserDep) -> MoodEventOut:
-    return event_out(await events.get_visible(event_id, owner_of(user)))
+async def get_mood_event(event_id: str, services: ServicesDep, user: OptionalUser) -> MoodEventOut:
+    return event_out(await services.mood_events.get_visible(event_id, owner_of(user)))
 
 

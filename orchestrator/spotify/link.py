@@ -9,13 +9,12 @@ from typing import Any
 
 import spotipy
 
-from orchestrator.accounts.users import UserRepository
+from orchestrator.accounts.users import SpotifyLink, User, UserRepository
 from orchestrator.core.errors import InvalidInputError
 from orchestrator.spotify.gateway import LinkedTokens, SpotifyGateway, TokenSaver
 from orchestrator.spotify.oauth import SpotifyAuthorizer, TokenInfo
 from orchestrator.spotify.token_vault import TokenVault
 
-User = dict[str, Any]
 ITEMS_PER_REQUEST = 100  # POST /playlists/{id}/items takes at most 100 URIs
 LIBRARY_PAGE = 50  # /me/tracks and /me/top/tracks return at most 50 per page
 
@@ -53,9 +52,9 @@ class SpotifyLinkService:
 
     async def login_url(self, user: User) -> str:
         authorizer, _ = self._configured()
-        return await authorizer.start(str(user["_id"]))
+        return await authorizer.start(user.id)
 
-    async def finish_login(self, state: str, code: str) -> dict[str, Any]:
+    async def finish_login(self, state: str, code: str) -> SpotifyLink:
         authorizer, gateway = self._configured()
         user_id, info = await authorizer.finish(state, code)
         tokens = LinkedTokens(info.access_token, info.refresh_token, info.expires_at)
@@ -63,19 +62,12 @@ class SpotifyLinkService:
         link = {"user_id": profile.get("id"), "display_name": profile.get("display_name"),
                 "product": profile.get("product"), "scope": info.scope, "linked_at": datetime.now(UTC),
                 **self._sealed(TokenInfo(tokens.access_token, tokens.refresh_token, tokens.expires_at, info.scope))}
-        await self.users.update(user_id, {"spotify": link})
-        return self.describe({"spotify": link})
-
-    @staticmethod
-    def describe(user: User) -> dict[str, Any]:
-        link = user.get("spotify")
-        if not link:
-            return {"linked": False}
-        return {"linked": True, "spotify_user_id": link.get("user_id"), "display_name": link.get("display_name"),
-                "scope": link.get("scope"), "linked_at": link.get("linked_at")}
+        linked = await self.users.update(user_id, {"spotify": link})
+        assert linked.spotify is not None  # nosec B101  # just written; an invariant for mypy
+        return linked.spotify
 
     async def unlink(self, user: User) -> None:
-        await self.users.update(str(user["_id"]), {"spotify": None})
+        await self.users.update(user.id, {"spotify": None})
 
     def _sealed(self, info: TokenInfo) -> dict[str, Any]:
         return {"access_token": self.vault.seal(info.access_token),
@@ -87,16 +79,16 @@ class SpotifyLinkService:
         return save
 
     def _tokens(self, user: User) -> LinkedTokens:
-        link = user.get("spotify")
-        if not link:
+        link = user.spotify
+        if link is None:
             raise SpotifyNotLinkedError()
-        access, refresh = self.vault.open(link["access_token"]), self.vault.open(link["refresh_token"])
+        access, refresh = self.vault.open(link.sealed_access_token), self.vault.open(link.sealed_refresh_token)
         if access is None or refresh is None:  # sealed under another key
             raise SpotifyNotLinkedError()
-        return LinkedTokens(access, refresh, float(link.get("expires_at", 0)))
+        return LinkedTokens(access, refresh, link.expires_at)
 
     def is_linked(self, user: User | None) -> bool:
-        return bool(user and user.get("spotify") and self.gateway is not None)
+        return bool(user and user.spotify and self.gateway is not None)
 
     async def library(self, user: User) -> list[LibraryTrack]:
         """The user's most recent saved tracks and their top tracks (one page of each)."""
@@ -112,7 +104,7 @@ class SpotifyLinkService:
                       for track in sp.current_user_top_tracks(limit=LIBRARY_PAGE)["items"]]
             return found
 
-        return await gateway.call(tokens, self._saver(str(user["_id"])), fetch)
+        return await gateway.call(tokens, self._saver(user.id), fetch)
 
     async def spotify_recommendations(self, user: User, seed_track_ids: list[str], targets: dict[str, float],
                                       limit: int) -> list[str]:
@@ -126,13 +118,13 @@ class SpotifyLinkService:
             answer = sp.recommendations(seed_tracks=seed_track_ids[:5], limit=limit, **tunables)
             return [str(track["id"]) for track in answer.get("tracks", [])]
 
-        return await gateway.call(tokens, self._saver(str(user["_id"])), fetch)
+        return await gateway.call(tokens, self._saver(user.id), fetch)
 
     async def save_playlist(self, user: User, name: str, description: str, uris: list[str]) -> tuple[str, str]:
         """Create a private playlist on the user's Spotify account (`POST /me/playlists`) and fill it in
         chunks of 100; (Spotify id, URL)."""
         _, gateway = self._configured()
-        tokens, save = self._tokens(user), self._saver(str(user["_id"]))
+        tokens, save = self._tokens(user), self._saver(user.id)
         # One gateway call per request: a repeated call (after a refresh or a short 429) repeats only
         # that request, never creates the playlist twice.
         created: dict[str, Any] = await gateway.call(tokens, save, lambda sp: sp.current_user_playlist_create(

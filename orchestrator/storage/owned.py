@@ -1,10 +1,12 @@
 """Collections of documents that belong to one user: every read and write is filtered by owner, so
-someone else's id behaves exactly like an id that does not exist (404)."""
+someone else's id behaves exactly like an id that does not exist (404). Each collection turns its
+documents into its own typed record on the way out, so no raw document leaves a repository."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -14,39 +16,40 @@ from orchestrator.storage.ids import decode_cursor, encode_cursor, object_id_or_
 from orchestrator.storage.mongo import MongoStore, translate_errors
 
 Document = dict[str, Any]
+Record = TypeVar("Record")
 
 
-class OwnedCollection:
-    def __init__(self, store: MongoStore, name: str, what: str) -> None:
+class OwnedCollection(Generic[Record]):
+    def __init__(self, store: MongoStore, name: str, what: str, to_record: Callable[[Document], Record]) -> None:
         self.collection: AsyncCollection[Document] = store.db[name]
         self.what = what
+        self.to_record = to_record
 
     async def ensure_indexes(self) -> None:
         async with translate_errors():
             await self.collection.create_index([("owner_id", 1), ("created_at", -1), ("_id", -1)])
 
-    async def insert(self, document: Document) -> Document:
+    async def insert(self, document: Document) -> Record:
         async with translate_errors():
             result = await self.collection.insert_one(document)
-        document["_id"] = result.inserted_id
-        return document
+        return self.to_record({**document, "_id": result.inserted_id})
 
-    async def get(self, owner_id: str, item_id: str) -> Document:
+    async def get(self, owner_id: str, item_id: str) -> Record:
         async with translate_errors():
             document = await self.collection.find_one({"_id": object_id_or_404(item_id, self.what),
                                                        "owner_id": owner_id})
         if document is None:
             raise NotFoundError(f"{self.what} {item_id!r}")
-        return document
+        return self.to_record(document)
 
-    async def update(self, owner_id: str, item_id: str, changes: Document) -> Document:
+    async def update(self, owner_id: str, item_id: str, changes: Document) -> Record:
         async with translate_errors():
             document = await self.collection.find_one_and_update(
                 {"_id": object_id_or_404(item_id, self.what), "owner_id": owner_id}, {"$set": changes},
                 return_document=ReturnDocument.AFTER)
         if document is None:
             raise NotFoundError(f"{self.what} {item_id!r}")
-        return document
+        return self.to_record(document)
 
     async def delete(self, owner_id: str, item_id: str) -> None:
         async with translate_errors():
@@ -61,7 +64,7 @@ class OwnedCollection:
         return int(result.deleted_count)
 
     async def page(self, owner_id: str, limit: int, cursor: str | None = None, filters: Document | None = None,
-                   ) -> tuple[list[Document], str | None]:
+                   ) -> tuple[list[Record], str | None]:
         """Newest first. The cursor is the (created_at, _id) of the last item returned."""
         query: Document = {"owner_id": owner_id, **(filters or {})}
         if cursor:
@@ -76,9 +79,9 @@ class OwnedCollection:
             documents = documents[:limit]
             last = documents[-1]
             next_cursor = encode_cursor(last["created_at"], last["_id"])
-        return documents, next_cursor
+        return [self.to_record(d) for d in documents], next_cursor
 
-    async def all_since(self, owner_id: str, since: datetime) -> list[Document]:
+    async def all_since(self, owner_id: str, since: datetime) -> list[Record]:
         async with translate_errors():
             found = self.collection.find({"owner_id": owner_id, "created_at": {"$gte": since}})
-            return [d async for d in found]
+            return [self.to_record(d) async for d in found]

@@ -10,7 +10,6 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from launcher import services
 from orchestrator.core.errors import DependencyUnavailableError, NotFoundError
 from orchestrator.core.settings import Settings
 from orchestrator.inference.client import ModelStatus
-from orchestrator.melodies.jobs import GenerationJobRepository
+from orchestrator.melodies.jobs import GenerationJobRepository, JobStage, JobState, new_job_document
 from orchestrator.melodies.pipeline import MelodyPipeline
 from orchestrator.melodies.progress import ProgressEvents
 from orchestrator.melodies.worker import run_job
@@ -177,24 +176,20 @@ async def test_only_a_missing_job_document_drops_the_job(mongo_url: str, mongo_d
     jobs = GenerationJobRepository(mongo)
     pipeline = MelodyPipeline(ModelsThatLostAFile(), jobs, store, events)
     try:
-        now = datetime.now(UTC)
         parameters = {"mode": "major", "density": 0.5, "bars": 2, "temperature": 1.0, "seed": 1, "tempo_bpm": 120,
                       "instrument": "piano", "velocity": 90, "transpose": 0}
-        job = await jobs.insert({"owner_id": f"owner-{uuid.uuid4().hex}", "kind": "melody", "state": "queued",
-                                 "stage": "queued", "progress": 0.0, "attempts": 0, "retries": 0,
-                                 "parameters": parameters, "result_keys": [], "result": None, "error": None,
-                                 "created_at": now, "updated_at": now})
-        job_id = str(job["_id"])
+        job = await jobs.insert(new_job_document(f"owner-{uuid.uuid4().hex}", parameters))
+        job_id = job.id
 
         with pytest.raises(NotFoundError):  # raised to saq, which retries the job
             await run_job(pipeline, job_id, attempt=1, retryable=True)
         retried = await jobs.by_id(job_id)
-        assert (retried["state"], retried["attempts"]) == ("running", 1)
+        assert (retried.state, retried.attempts) == (JobState.RUNNING, 1)
         with pytest.raises(NotFoundError):
             await run_job(pipeline, job_id, attempt=2, retryable=False)
         failed = await jobs.by_id(job_id)
-        assert (failed["state"], failed["stage"], failed["attempts"]) == ("failed", "failed", 2)
-        assert failed["error"] == "internal error: NotFoundError"
+        assert (failed.state, failed.stage, failed.attempts) == (JobState.FAILED, JobStage.FAILED, 2)
+        assert failed.error == "internal error: NotFoundError"
 
         gone = str(ObjectId())
         await run_job(pipeline, gone, attempt=1, retryable=True)  # dropped: no exception, no retry
