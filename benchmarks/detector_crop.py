@@ -3,7 +3,7 @@
 the same faces' original crops go straight to the classifier.
 
     python -m benchmarks detector_crop [--per-class 50]
-        [--archives model_store/emotion.mar model_store/emotion-2.3.0.mar]
+        [--archives model_store/emotion.mar ...]   (default: every emotion version in config/models.yaml)
 
 Prints, per archive (version 1: fer's model and crop; version 2: ours, landmark-aligned, second and cascade
 looks) and framing: face-found rate, pipeline accuracy on found faces, crop-only accuracy on the same faces, and
@@ -29,6 +29,7 @@ from PIL import Image
 from sklearn.datasets import load_sample_images  # two photos in the wheel; requirements/dev.txt pins it
 
 from archives.loader import LoadedArchive, load_archive
+from archives.served import load_served_models
 from benchmarks.boxes import iou, same_face
 from benchmarks.face_models import as_input
 from networks.mini_xception import EMOTION_LABELS
@@ -145,7 +146,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--archives", type=Path, nargs="+",
-                        default=[REPO_ROOT / "model_store" / name for name in ("emotion.mar", "emotion-2.3.0.mar")])
+                        default=[REPO_ROOT / "model_store" / served.archive
+                                 for served in load_served_models()["emotion"].versions])
     parser.add_argument("--per-class", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()

@@ -4,7 +4,8 @@
 
 Prints images/s for each, the throughput ratio, top-1 agreement on the faces both find (matched by box
 IoU ≥ 0.5), and the orchestrator's overhead over calling TorchServe directly (p50, p95). Our side serves
-emotion version 1.0.0 (the fer port, so agreement measures parity) unless --emotion-version says otherwise.
+emotion's default version in config/models.yaml unless --emotion-version says otherwise; with 1.0.0 (fer's
+model, ported) agreement measures parity.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ import numpy as np
 import torch
 from PIL import Image
 
+from archives.served import served_default_versions
 from benchmarks.boxes import Box, iou
 from benchmarks.photos import DEFAULT_DATASET, Photo, build_photos
 from launcher.stack import MODEL_VERSIONS_ENV, Stack, StackConfig
 
-# Which emotion archive our stacks serve (set from --emotion-version in main).
-SERVED: dict[str, str] = {MODEL_VERSIONS_ENV: '{"emotion": "1.0.0"}'}
+# Which emotion archive our stacks serve: MUSEAIKA_MODEL_VERSIONS, set from --emotion-version in main.
+SERVED: dict[str, str] = {}
 
 
 @dataclass
@@ -172,7 +174,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--torch-threads", type=int, default=None)
     parser.add_argument("--overhead-sample", type=int, default=100)
-    parser.add_argument("--emotion-version", default="1.0.0", help="1.0.0: fer's model (parity); 2.3.0: ours")
+    parser.add_argument("--emotion-version", default=served_default_versions()["emotion"],
+                        help="default: the served one (config/models.yaml); 1.0.0: fer's model (parity)")
     parser.add_argument("--downscaled-side", type=int, default=256,
                         help="also run with detection on photos downscaled to this side (0: skip)")
     args = parser.parse_args()

@@ -1,4 +1,5 @@
-# TorchServe 0.12 serving model_store/{emotion-2.3.0,emotion,sentiment,melody}.mar on a CUDA host (or on CPU, see below).
+# TorchServe 0.12 serving model_store/*.mar (every version config/models.yaml lists) on a CUDA host (or on CPU,
+# see below).
 # Build from the repository root after ./museaika setup (which builds the archives):
 #   docker build -f docker/torchserve.Dockerfile -t museaika-torchserve:gpu .
 #   docker build -f docker/torchserve.Dockerfile --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu \
@@ -25,7 +26,9 @@ RUN grep -E '^(torch|torchvision)==' requirements/runtime.txt \
         | pip install --no-cache-dir --no-deps -r /dev/stdin
 RUN groupadd --system --gid 10001 museaika && useradd --system --uid 10001 --gid museaika --create-home museaika \
     && mkdir -p /srv/logs /var/run/torchserve && chown museaika:museaika /srv/logs /var/run/torchserve
-COPY model_store/emotion-2.3.0.mar model_store/emotion.mar model_store/sentiment.mar model_store/melody.mar model_store/
+# Every archive in model_store/: the default versions TorchServe loads at start and the others, registered
+# on demand for rollback.
+COPY model_store/*.mar model_store/
 COPY docker/torchserve.properties config/torchserve.properties
 COPY docker/ts_healthcheck.py docker/ts_healthcheck.py
 # TorchServe writes key_file.json (its random API keys; token authorization stays on) into its working

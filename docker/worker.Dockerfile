@@ -10,6 +10,9 @@ RUN pip install --no-cache-dir -r requirements/orchestrator.txt \
     && grep -E '^tinysoundfont==' requirements/nodeps.txt | pip install --no-cache-dir --no-deps -r /dev/stdin
 COPY music/ music/
 COPY orchestrator/ orchestrator/
+# Settings take each model's served version from config/models.yaml (through archives/served.py).
+COPY archives/ archives/
+COPY config/models.yaml config/models.yaml
 RUN groupadd --system --gid 10001 museaika && useradd --system --uid 10001 --gid museaika --no-create-home museaika
 # The worker writes MUSEAIKA_WORKER_READY_FILE once it consumes the queue; the healthcheck looks for it.
 ENV PYTHONPATH=/srv MUSEAIKA_INFERENCE_BACKEND=torchserve MUSEAIKA_ENVIRONMENT=production \

@@ -29,7 +29,7 @@ def build(model_dir: Path, name: str, version: str, model_store: Path, staging: 
         version=version,
         handler=REPO_ROOT / "handlers" / "melody_handler.py",
         serialized_file=model_dir / WEIGHTS_FILE,
-        config_file=REPO_ROOT / "export_scripts" / "model_configs" / "melody.yaml",
+        config_file=REPO_ROOT / "config" / "models" / "melody.yaml",
         extra_files=extra,
     )
     return build_archive(spec, model_store, staging or REPO_ROOT / "build" / name)

@@ -41,7 +41,7 @@ def build(model_dir: Path, name: str, version: str, model_store: Path, staging: 
         version=version,
         handler=REPO_ROOT / "handlers" / "text_emotion_handler.py",
         serialized_file=weights,
-        config_file=REPO_ROOT / "export_scripts" / "model_configs" / "sentiment.yaml",
+        config_file=REPO_ROOT / "config" / "models" / "sentiment.yaml",
         extra_files=extra,
     )
     return build_archive(spec, model_store, staging or REPO_ROOT / "build" / name)

@@ -12,7 +12,7 @@ it on all 3,589 validation faces.
 Each face gets its own photo (face 64–256 px, margin 20–100 % of it, shifted, JPEG
 quality 70–95; half on a flat background, half with the face mirrored outward the way a photo would
 go on past the crop), seeded by its index so the result does not depend on the number of workers. The handler
-runs with its archive config (export_scripts/model_configs/emotion_v2.yaml) but without the looks after the
+runs with its archive config (config/models/emotion_v2.yaml) but without the looks after the
 first pass (the second look costs a second per missed face); a face the first pass misses keeps its FER2013
 crop and is marked not found. Cached outside the clone like the splits (derived data, never part of the project).
 """
@@ -38,7 +38,7 @@ from training.face_pasting import Pasting, paste_face
 from training.fer2013 import CACHE_DIR, DEFAULT_DATASET, FaceSplit, load_split
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-ARCHIVE_CONFIG = REPO_ROOT / "export_scripts" / "model_configs" / "emotion_v2.yaml"
+ARCHIVE_CONFIG = REPO_ROOT / "config" / "models" / "emotion_v2.yaml"
 # Any version-2 model folder will do: only the crop is used, never the classifier's answer.
 MODEL_DIR = REPO_ROOT / "models" / "face-expression-vgg"
 LATER_LOOKS = ("second_look", "cascade")  # setting-name prefixes of handlers/face_detection.py's later looks

@@ -10,8 +10,11 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient
 
+from archives.served import served_default_versions
 from launcher.stack import Stack
 from tests.support import images
+
+SERVED_EMOTION = {"name": "emotion", "version": served_default_versions()["emotion"]}  # config/models.yaml
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def test_face_photo_returns_faces_and_a_mood_stored_in_mongodb(api: httpx.Client
     mood = body["mood"]
     assert mood["label"] == "happy" and mood["valence"] > 0.5 and 0 < mood["confidence"] <= 1
     assert -1 <= mood["arousal"] <= 1
-    assert body["model"] == {"name": "emotion", "version": "2.3.0"}
+    assert body["model"] == SERVED_EMOTION
 
     client: MongoClient[dict[str, Any]]
     with MongoClient(embedded_stack.mongo_url) as client:
@@ -44,7 +47,7 @@ def test_face_photo_returns_faces_and_a_mood_stored_in_mongodb(api: httpx.Client
         stored = events.find_one({"_id": ObjectId(body["event_id"])})
     assert stored is not None
     assert stored["source"] == "face" and stored["owner_id"] is None
-    assert stored["models"] == [{"name": "emotion", "version": "2.3.0"}]
+    assert stored["models"] == [SERVED_EMOTION]
     assert stored["faces"][0]["emotions"] == face["emotions"]
     assert stored["mood"]["label"] == "happy" and stored["created_at"] is not None
 

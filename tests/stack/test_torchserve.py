@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from archives.loader import read_batching
+from archives.served import load_served_models
 from launcher.stack import Stack
 from tests.support import images
 
@@ -44,7 +45,7 @@ def test_concurrent_requests_arrive_as_one_batch(torchserve_stack: Stack) -> Non
     logged = [int(n) for n in re.findall(r"batch model=emotion size=(\d+)", log)]
     assert max(logged) > 1
     batch_size, _ = read_batching(torchserve_stack.config.torchserve_template, "emotion")
-    assert max(logged) <= batch_size, "batchSize in config/torchserve.properties caps the batch"
+    assert max(logged) <= batch_size, "batchSize (config/models.yaml) caps the batch"
 
 
 async def test_orchestrator_over_torchserve(torchserve_stack: Stack) -> None:
@@ -55,7 +56,8 @@ async def test_orchestrator_over_torchserve(torchserve_stack: Stack) -> None:
         bad = await api.post("/v1/moods/face", files={"image": ("a.jpg", images.truncated_jpeg(), "image/jpeg")})
         assert bad.status_code == 400 and "truncated" in bad.json()["detail"]
         ready = (await api.get("/readyz")).json()
-        assert ready["dependencies"]["model:emotion"]["detail"].startswith("version 2.3.0")
+        served = load_served_models()["emotion"].default
+        assert ready["dependencies"]["model:emotion"]["detail"].startswith(f"version {served}")
         metrics = (await api.get("/metrics")).text
         expected = 'museaika_model_request_duration_seconds_count{backend="torchserve",model="emotion",outcome="ok"}'
         assert expected in metrics
