@@ -1,0 +1,165 @@
+"""docs/settings.md, generated from the orchestrator's pydantic `Settings` class.
+
+    python -m tools.settings_doc           # (re)write docs/settings.md
+    python -m tools.settings_doc --check   # exit 1 when docs/settings.md is not what render() gives
+
+One row per field: the environment variable pydantic-settings reads (the class's `env_prefix` plus the
+field name, or the field's alias), its type, its default as it would be written in the environment, and
+the field's `description`. Secret defaults are never printed. tests/unit/test_docs.py keeps the file current.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import sys
+import types
+from collections.abc import Sequence
+from pathlib import Path, PurePath
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import AliasChoices, SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_settings import SettingsConfigDict
+
+from orchestrator.core.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = REPO_ROOT / "docs" / "settings.md"
+SOURCE = "orchestrator/core/settings.py"
+SECRET = "(secret)"
+UNSET = "(unset)"
+REQUIRED = "(required)"
+
+
+def _escape(text: str) -> str:
+    """A table cell: one line, pipes escaped (GitHub also unescapes them inside code spans)."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else ""
+
+
+def type_name(annotation: Any) -> str:
+    """`str | None`, `list[str]`, `"embedded" | "torchserve"`: the annotation as a reader writes it."""
+    if annotation is None or annotation is type(None):
+        return "None"
+    origin = get_origin(annotation)
+    args = get_args(annotation)
+    if origin is Literal:
+        return " | ".join(json.dumps(arg) if isinstance(arg, str) else repr(arg) for arg in args)
+    if origin is Union or origin is types.UnionType:
+        return " | ".join(type_name(arg) for arg in args)
+    if origin is not None:
+        name = getattr(origin, "__name__", str(origin))
+        return f"{name}[{', '.join(type_name(arg) for arg in args)}]" if args else name
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _mentions_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    return any(_mentions_secret(arg) for arg in get_args(annotation))
+
+
+def is_secret(name: str, field: FieldInfo) -> bool:
+    """SecretStr fields, and any field named like a secret (a plain-str secret is still one)."""
+    return _mentions_secret(field.annotation) or "secret" in name.lower()
+
+
+def _env_value(value: Any) -> str:
+    """A default as it would be written in the environment: JSON for lists and dicts, paths relative to
+    the repository root, booleans in lower case."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return _env_value(value.value)
+    if isinstance(value, PurePath):
+        path = Path(value)
+        try:
+            relative = path.resolve().relative_to(REPO_ROOT).as_posix()
+        except ValueError:
+            return path.as_posix()
+        return f"<repo>/{relative}" if relative != "." else "<repo>"
+    if isinstance(value, str):
+        return value if value.strip() == value and value else json.dumps(value)
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, default=str, separators=(", ", ": "))
+
+
+def default_text(name: str, field: FieldInfo) -> str:
+    if field.is_required():
+        return REQUIRED
+    value = field.get_default(call_default_factory=True)
+    if value is None:
+        return UNSET
+    if isinstance(value, SecretStr) or is_secret(name, field):
+        return SECRET
+    return _code(_escape(_env_value(value)))
+
+
+def env_names(name: str, field: FieldInfo, config: SettingsConfigDict) -> list[str]:
+    """The variables pydantic-settings reads for a field: an alias as written (no prefix), else the prefix
+    plus the field name; upper-cased here unless the settings are case-sensitive (then as written)."""
+    alias = field.validation_alias if field.validation_alias is not None else field.alias
+    if isinstance(alias, str):
+        names = [alias]
+    elif isinstance(alias, AliasChoices):
+        names = [choice for choice in alias.choices if isinstance(choice, str)]
+    else:
+        names = [f"{config.get('env_prefix', '')}{name}"]
+    return names if config.get("case_sensitive", False) else [variable.upper() for variable in names]
+
+
+def render() -> str:
+    """docs/settings.md's whole text."""
+    config: SettingsConfigDict = Settings.model_config
+    prefix = config.get("env_prefix", "")
+    env_file = config.get("env_file")
+    lines = [
+        "# Settings",
+        "",
+        f"<!-- Generated by `python -m tools.settings_doc` from `{SOURCE}`; do not edit by hand. -->",
+        "",
+        f"The orchestrator and the generation worker read these from the environment (prefix `{prefix}`"
+        + (f", or a `{env_file}` file in the working directory" if isinstance(env_file, str) else "")
+        + "). Lists and dicts are JSON; paths start at the repository root (`<repo>`). Secret defaults are not"
+        " shown: outside development the app refuses to start with them. "
+        "[api.md](api.md) says what the limits answer and [operations.md](operations.md) how a deployment sets them.",
+        "",
+        "| variable | type | default | description |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        variables = "<br>".join(_code(variable) for variable in env_names(name, field, config))
+        lines.append(f"| {variables} | {_code(_escape(type_name(field.annotation)))} | {default_text(name, field)} "
+                     f"| {_escape(field.description or '')} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.settings_doc",
+                                     description="Write docs/settings.md from Settings.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if docs/settings.md differs from render()")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if current != text:
+            print(f"{OUTPUT.relative_to(REPO_ROOT)} is out of date: run `python -m tools.settings_doc`",
+                  file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(text, encoding="utf-8", newline="\n")
+    print(f"wrote {OUTPUT.relative_to(REPO_ROOT)} ({len(Settings.model_fields)} settings)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
