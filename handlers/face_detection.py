@@ -1,12 +1,11 @@
 """MTCNN face detection with landmarks, and an optional second look for photos where it finds nothing.
 
-MTCNN misses faces that are tilted, turned or cut tight (about 11 % of FER2013 faces pasted into larger
-photos at its default thresholds; `python -m benchmarks detector_crop`). When the first pass finds no
+MTCNN misses faces that are tilted, turned or cut tight (`python -m benchmarks detector_crop` counts how
+many; the figures are in docs/benchmarks.md). When the first pass finds no
 face, the second look runs MTCNN again with looser proposal stages on rotated and mirrored copies of the
 photo and keeps the best face that at least `second_look_min_views` views agree on (same place, O-Net
-score ≥ `second_look_min_score`). One view alone finds "faces" in textures (12 of 170 no-face photos at
-O-Net 0.95 over 14 views); a real face is seen from several views, a texture rarely
-(`python -m benchmarks detector_crop` measures both sides).
+score ≥ `second_look_min_score`). One view alone finds "faces" in textures; a real face is seen from
+several views, a texture rarely (`python -m benchmarks detector_crop` measures both sides).
 
 When the second look finds nothing either, an optional cascade look asks a detector that fails differently:
 OpenCV's Haar frontal-face cascade (its XML ships inside opencv-python) proposes boxes, and MTCNN's O-Net

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Sampling temperature when a request names none: 0.7 came closest to held-out tunes on the validation
-# split (MGEval mean overlap gap to the ceiling: T 1.0 −0.049, 0.9 −0.031, 0.8 −0.028, 0.7 −0.016,
-# 0.6 −0.032, 0.5 −0.080; `python -m benchmarks melody --split validation --temperature T`).
+# Sampling temperature when a request names none: the one closest to held-out tunes on the validation split
+# (`python -m benchmarks melody --split validation --temperature T`; the sweep is in models/melody-rnn/README.md).
 DEFAULT_TEMPERATURE = 0.7
 
 
