@@ -121,15 +121,21 @@ async def _ensure_ready(*steps: Callable[[], Awaitable[None]]) -> None:
             logger.warning("not ready at start-up: %s", error)
 
 
-async def start_api_services(settings: Settings, tokens: TokenIssuer) -> Services:
-    closers = Closers()
-    inference: InferenceBackend = create_backend(settings)
+async def _open_backends(settings: Settings, inference: InferenceBackend, closers: Closers
+                         ) -> tuple[InferenceBackend, MongoStore, ObjectStore]:
+    """What both processes use: their inference backend (started), MongoDB and the object store."""
     await inference.start()
     closers.add(inference.close)
     store = MongoStore.from_settings(settings)
     closers.add(store.close)
     objects = ObjectStore(settings)
     closers.add(objects.close)
+    return inference, store, objects
+
+
+async def start_api_services(settings: Settings, tokens: TokenIssuer) -> Services:
+    closers = Closers()
+    inference, store, objects = await _open_backends(settings, create_backend(settings), closers)
     queue = JobQueue.from_settings(settings)
     closers.add(queue.close)
     progress = ProgressEvents(settings.redis_url, RedisTimeouts.from_settings(settings))
@@ -166,13 +172,8 @@ async def start_worker_services(settings: Settings) -> WorkerServices:
     from orchestrator.melodies.pipeline import MelodyPipeline
 
     closers = Closers()
-    inference = create_backend(settings, settings.worker_models, work_dir=settings.embedded_work_dir / "worker")
-    await inference.start()
-    closers.add(inference.close)
-    store = MongoStore.from_settings(settings)
-    closers.add(store.close)
-    objects = ObjectStore(settings)
-    closers.add(objects.close)
+    inference, store, objects = await _open_backends(settings, create_backend(
+        settings, settings.worker_models, work_dir=settings.embedded_work_dir / "worker"), closers)
     await _ensure_ready(objects.ensure_bucket)  # jobs retry until storage is back
     events = ProgressEvents(settings.redis_url, RedisTimeouts.from_settings(settings))
     closers.add(events.close)

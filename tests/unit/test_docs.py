@@ -25,8 +25,8 @@ HTML_ANCHOR = re.compile(r"<a\s+[^>]*(?:name|id)=[\"']([^\"']+)[\"']", re.IGNORE
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
-def prose_lines(text: str) -> list[tuple[int, str]]:
-    """(line number, line) outside fenced code blocks, with inline code spans blanked out."""
+def outside_code(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of the lines outside fenced code blocks."""
     lines: list[tuple[int, str]] = []
     fence: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
@@ -38,8 +38,13 @@ def prose_lines(text: str) -> list[tuple[int, str]]:
             if line.strip().startswith(fence):
                 fence = None
             continue
-        lines.append((number, CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)))
+        lines.append((number, line))
     return lines
+
+
+def prose_lines(text: str) -> list[tuple[int, str]]:
+    """Lines outside fenced code blocks, with inline code spans blanked out."""
+    return [(number, CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line)) for number, line in outside_code(text)]
 
 
 def github_slug(heading: str) -> str:
@@ -53,17 +58,7 @@ def anchors(path: Path) -> set[str]:
     """Every anchor GitHub gives the headings of a Markdown file (repeats get -1, -2, ...), plus HTML anchors."""
     found: set[str] = set()
     seen: dict[str, int] = {}
-    text = path.read_text(encoding="utf-8")
-    fence: str | None = None
-    for line in text.splitlines():
-        match = FENCE.match(line)
-        if fence is None and match:
-            fence = match.group(1)[0] * len(match.group(1))
-            continue
-        if fence is not None:
-            if line.strip().startswith(fence):
-                fence = None
-            continue
+    for _, line in outside_code(path.read_text(encoding="utf-8")):
         heading = HEADING.match(line)
         if heading:
             slug = github_slug(heading.group(2))
