@@ -28,7 +28,7 @@ from orchestrator.core.settings import Settings
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = REPO_ROOT / "docs" / "settings.md"
 SOURCE = "orchestrator/core/settings.py"
-SECRET = "(secret)"
+SECRET = "(secret)"  # nosec B105  # the placeholder printed instead of a secret, not one
 UNSET = "(unset)"
 REQUIRED = "(required)"
 
