@@ -1,17 +1,20 @@
-"""Catalog recommendations: ranking latency, how close the ranked tracks are to each quadrant's targets
-compared with random tracks, and how smooth mood journeys are compared with the same tracks shuffled.
+"""Recommendations: do the tracks fit what people call a mood? Latency on a real catalog, journeys, feedback.
 
-    python -m benchmarks recommendations --csv ../shared/datasets/spotify-tracks/spotify_tracks.csv \
-        [--mongo-url mongodb://127.0.0.1:27017] [--moods 1000] [--seed 0]
+    python -m benchmarks recommendations [--labelled ../shared/datasets/track-moods/track_moods.csv]
+        [--catalog ../shared/datasets/spotify-tracks/spotify_tracks.csv] [--mongo-url URL] [--seed 0]
 
-The CSV is parsed straight into an in-memory `FeatureMatrix` (no MongoDB needed; the file is only read).
-With `--mongo-url`, the Mongo path is timed as well: import into a throw-away database
-(museaika_bench_catalog_<random>, dropped at the end), re-import (nothing changed), the first
-`TrackCatalog.matrix()` (a full load) and a cached one (a version check).
-
-Distances are `features.weighted_distance` (normalised features, `FEATURE_WEIGHTS`; 0 = exactly the
-targets, 1 = as far as possible). Quadrant moods are (±0.7, ±0.7): happy (+v +a), calm (+v −a), angry
-(−v +a), sad (−v −a).
+1. Labelled tracks (people labelled each Happy, Sad, Calm or Energetic): precision@20 per mood word, in
+   artist-grouped 5-fold cross-validation (no artist in both the folds that fit a model and the fold it
+   ranks). Each track gets its out-of-fold placement; every method then ranks all labelled tracks through the
+   API's own selection (`ranking.best_diverse`: best first, at most 2 per artist) and P@20 is the share of the
+   top 20 that people gave that label. Methods: random order, the hand-set mapping the catalog used before the
+   model, a valence/energy target mapping as peer projects use, and the track-mood model (the committed
+   model's training recipe, fit per fold). Mean over `--repeats` fold draws.
+2. Vocabulary words beyond the four labels (relaxed, gloomy, excited …): the share of each word's top 20
+   labelled with the labelled mood nearest the word in valence–arousal space.
+3. The catalog (the 14k-track file): placing every track, ranking latency (p50/p95), journeys' smoothness.
+4. A simulated listener who dislikes instrumentals: do their 👎 tracks stop appearing, and does the rest of
+   what they get move away from what they disliked?
 """
 
 from __future__ import annotations
@@ -21,25 +24,41 @@ import asyncio
 import statistics
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from functools import partial
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
 
+from benchmarks.mood_mapping_baselines import hand_set, valence_energy
 from orchestrator.catalog.csv_import import import_csv, parse_catalog_csv
-from orchestrator.catalog.features import FEATURES, audio_targets, weighted_distance
-from orchestrator.catalog.journey import JourneyStep, consecutive_distances, journey, max_step_change
-from orchestrator.catalog.ranking import rank
+from orchestrator.catalog.features import FEATURES
+from orchestrator.catalog.journey import journey, path_distances
+from orchestrator.catalog.ranking import MoodPoint, best_diverse, rank, scores
 from orchestrator.catalog.store import FeatureMatrix, TrackCatalog
+from orchestrator.catalog.taste import Feedback
+from orchestrator.catalog.track_moods import DEFAULT_MODEL, TrackMoodModel
+from orchestrator.moods.vocabulary import lookup
 from orchestrator.storage.mongo import MongoStore
+from training.track_mood_forest import (
+    DEFAULT_LABELLED,
+    ForestParameters,
+    LabelledTracks,
+    fitted_model,
+    read_labelled,
+)
 
-QUADRANTS = {"happy (+v +a)": (0.7, 0.7), "calm (+v −a)": (0.7, -0.7), "angry (−v +a)": (-0.7, 0.7),
-             "sad (−v −a)": (-0.7, -0.7)}
-JOURNEYS = [("sad", "happy"), ("angry", "calm"), ("happy", "sad"), ("calm", "angry")]
-LIMIT = 20
+DEFAULT_CATALOG = DEFAULT_LABELLED.parents[1] / "spotify-tracks" / "spotify_tracks.csv"
+LIMIT, MAX_PER_ARTIST, FOLDS = 20, 2, 5
+MOODS = ("calm", "energetic", "happy", "sad")
+OTHER_WORDS = ("relaxed", "serene", "peaceful", "sleepy", "excited", "hype", "upbeat", "delighted", "gloomy",
+               "depressed", "melancholic", "miserable")
+JOURNEYS = (("sad", "happy"), ("energetic", "calm"), ("happy", "sad"), ("calm", "energetic"))
 T = TypeVar("T")
+Scorer = Callable[[FeatureMatrix, MoodPoint], np.ndarray]
 
 
 def timed(function: Callable[[], T]) -> tuple[T, float]:
@@ -48,153 +67,179 @@ def timed(function: Callable[[], T]) -> tuple[T, float]:
     return result, time.perf_counter() - start
 
 
-def percentile_ms(seconds: list[float], q: float) -> float:
-    return float(np.percentile(np.array(seconds) * 1000, q))
+def point(word: str) -> MoodPoint:
+    entry = lookup(word)
+    return MoodPoint(entry.valence, entry.arousal, entry.word)
 
 
-def spearman(values: list[float]) -> float:
-    """Rank correlation of `values` with their position (1 = rises at every step)."""
-    ranks = np.argsort(np.argsort(values, kind="stable")).astype(float)
-    positions = np.arange(len(values), dtype=float)
-    if ranks.std() == 0:
-        return 0.0
-    return float(np.corrcoef(ranks, positions)[0, 1])
+def out_of_fold(labelled: LabelledTracks, matrix: FeatureMatrix, parameters: ForestParameters,
+                seed: int) -> FeatureMatrix:
+    """`matrix` (all labelled tracks) with each track placed by a model that never saw its artist."""
+    folds = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+    probabilities = np.zeros_like(matrix.placement.probabilities)
+    for fit_rows, held_out in folds.split(labelled.values, labelled.moods, labelled.artists):
+        model = fitted_model(labelled.values[fit_rows], labelled.moods[fit_rows], labelled.features, parameters)
+        probabilities[held_out] = model.place(matrix.model_values[held_out]).probabilities
+    return replace(matrix, placement=matrix.placement.with_probabilities(probabilities, matrix.model.anchors))
 
 
-def bench_latency(matrix: FeatureMatrix, moods: int, rng: np.random.Generator) -> None:
-    points = rng.uniform(-1.0, 1.0, size=(moods, 2))
-    targets = [audio_targets(float(v), float(a)) for v, a in points]
-    rank(targets[0], matrix, limit=LIMIT)  # warm-up
-    whole = [timed(partial(rank, t, matrix, limit=LIMIT))[1] for t in targets]
-    saved = [matrix.ids[i] for i in rng.choice(len(matrix), size=min(1000, len(matrix)), replace=False)]
-    subset = [timed(partial(rank, t, matrix, limit=LIMIT, candidate_ids=saved))[1]
-              for t in targets[:200]]
-    played = [matrix.ids[i] for i in rng.choice(len(matrix), size=min(200, len(matrix)), replace=False)]
-    excluding = [timed(partial(rank, t, matrix, limit=LIMIT, exclude_ids=played))[1]
-                 for t in targets[:200]]
-    print(f"\n## Ranking latency: {LIMIT} of {len(matrix)} tracks, uniform random moods, max 2 per artist\n")
-    print("| case | calls | p50 ms | p95 ms | max ms |")
-    print("|---|---|---|---|---|")
-    for name, seconds in (("whole catalog", whole), ("candidate_ids = 1000 saved tracks", subset),
-                          ("whole catalog, exclude_ids = 200 played", excluding)):
-        print(f"| {name} | {len(seconds)} | {percentile_ms(seconds, 50):.2f} | {percentile_ms(seconds, 95):.2f} "
-              f"| {max(seconds) * 1000:.2f} |")
-    print("\ngoal: p50 ≤ 20 ms for the whole catalog")
+def top(matrix: FeatureMatrix, score: np.ndarray) -> list[int]:
+    return best_diverse(score, matrix, None, LIMIT, MAX_PER_ARTIST)
 
 
-def bench_quadrants(matrix: FeatureMatrix, rng: np.random.Generator, draws: int = 1000) -> None:
-    print(f"\n## Closeness to the targets: mean weighted distance of the {LIMIT} ranked tracks vs {LIMIT} random "
-          f"catalog tracks (mean of {draws} draws)\n")
-    print("| quadrant | targets (valence, energy, danceability, tempo, acousticness, mode) | ranked | random | "
-          "ranked / random | artists in list |")
+def precision(labels: np.ndarray, rows: list[int], wanted: str) -> float:
+    return float(np.mean(labels[rows] == wanted)) if rows else 0.0
+
+
+def nearest_label(word: str) -> str:
+    here = point(word)
+    return min(MOODS, key=lambda m: (point(m).valence - here.valence) ** 2 + (point(m).arousal - here.arousal) ** 2)
+
+
+def bench_labelled(labelled: LabelledTracks, model: TrackMoodModel, parameters: ForestParameters, seed: int,
+                   repeats: int) -> None:
+    matrix = FeatureMatrix.from_tracks(labelled.tracks, model)
+    rng = np.random.default_rng(seed)
+    scorers: dict[str, Scorer] = {
+        "random order": lambda m, p: rng.random(len(m)),
+        "hand-set mapping (before)": lambda m, p: hand_set(m.raw, p.valence, p.arousal),
+        "valence/energy targets (peers)": lambda m, p: valence_energy(m.raw, p.valence, p.arousal),
+        "track-mood model (served)": lambda m, p: scores(m, p)[0],
+    }
+    words = (*MOODS, *OTHER_WORDS)
+    results: dict[str, dict[str, list[float]]] = {name: {w: [] for w in words} for name in scorers}
+    confusion: dict[str, Counter[str]] = {w: Counter() for w in MOODS}
+    for repeat in range(repeats):
+        oof = out_of_fold(labelled, matrix, parameters, seed + repeat)
+        for name, scorer in scorers.items():
+            for word in words:
+                rows = top(oof, scorer(oof, point(word)))
+                results[name][word].append(precision(labelled.moods, rows, nearest_label(word)))
+                if name.startswith("track-mood") and word in MOODS:
+                    confusion[word].update(labelled.moods[rows].tolist())
+    print(f"## Labelled tracks ({len(labelled.tracks)}, {len(set(labelled.artists))} artists): precision@{LIMIT}, "
+          f"artist-grouped {FOLDS}-fold CV, mean of {repeats} fold draws\n")
+    print("| method | " + " | ".join(MOODS) + " | mean | lowest |")
+    print("|---|" + "---|" * (len(MOODS) + 2))
+    for name in scorers:
+        values = [statistics.fmean(results[name][w]) for w in MOODS]
+        print(f"| {name} | " + " | ".join(f"{v:.2f}" for v in values)
+              + f" | **{statistics.fmean(values):.3f}** | {min(values):.2f} |")
+    print(f"\nWhat the model's top {LIMIT} for each word were labelled (all fold draws together):\n")
+    print("| asked for | " + " | ".join(MOODS) + " |")
+    print("|---|" + "---|" * len(MOODS))
+    for word in MOODS:
+        total = sum(confusion[word].values())
+        print(f"| {word} | " + " | ".join(f"{confusion[word][m] / total:.2f}" for m in MOODS) + " |")
+    print(f"\n## Vocabulary words beyond the labels: share of the top {LIMIT} labelled with the nearest labelled "
+          "mood\n")
+    print("| word (v, a) → nearest label | " + " | ".join(scorers) + " |")
+    print("|---|" + "---|" * len(scorers))
+    for word in OTHER_WORDS:
+        p = point(word)
+        print(f"| {word} ({p.valence:+.2f}, {p.arousal:+.2f}) → {nearest_label(word)} | "
+              + " | ".join(f"{statistics.fmean(results[name][word]):.2f}" for name in scorers) + " |")
+
+
+def bench_catalog(path: Path, model: TrackMoodModel, rng: np.random.Generator, moods: int = 1000) -> FeatureMatrix:
+    parsed, parse_s = timed(lambda: parse_catalog_csv(path))
+    matrix, build_s = timed(lambda: FeatureMatrix.from_tracks(parsed.tracks, model))
+    unknown = parsed.unknown()
+    print(f"\n## Catalog {path.name}: {len(parsed.tracks)} tracks ({len(parsed.rejected)} rows refused)\n")
+    print(f"- parse: {parse_s * 1000:.0f} ms; place every track with model {model.version}: {build_s * 1000:.0f} ms")
+    print(f"- unknown features: {unknown or 'none'}")
+    labels = Counter(model.moods[i] for i in np.argmax(matrix.placement.probabilities, axis=1).tolist())
+    print(f"- tracks by most likely mood: {dict(sorted(labels.items()))}")
+    points = rng.uniform(-1, 1, size=(moods, 2))
+    plain, with_taste = [], []
+    taste = Feedback(rng.choice(len(matrix), 25, replace=False), rng.choice(len(matrix), 25, replace=False))
+    for valence, arousal in points.tolist():
+        mood = MoodPoint(valence, arousal)
+        began = time.perf_counter()
+        rank(matrix, mood, LIMIT, MAX_PER_ARTIST)
+        plain.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        rank(matrix, mood, LIMIT, MAX_PER_ARTIST, feedback=taste)
+        with_taste.append((time.perf_counter() - began) * 1000)
+    print(f"\n| ranking {LIMIT} of {len(matrix)} tracks ({moods} random moods) | p50 ms | p95 ms |")
+    print("|---|---|---|")
+    for name, values in (("no feedback", plain), ("with 25 👍 and 25 👎", with_taste)):
+        print(f"| {name} | {np.percentile(values, 50):.2f} | {np.percentile(values, 95):.2f} |")
+    print("\n| journey (20 steps) | ms | largest step | mean step | shuffled: largest | shuffled: mean |")
     print("|---|---|---|---|---|---|")
-    for name, (valence, arousal) in QUADRANTS.items():
-        targets = audio_targets(valence, arousal)
-        ranked = rank(targets, matrix, limit=LIMIT)
-        ranked_mean = statistics.fmean(t.distance for t in ranked)
-        distances = weighted_distance(matrix.normalised, targets.vector())
-        random_mean = float(np.mean([distances[rng.choice(len(matrix), size=LIMIT, replace=False)].mean()
-                                     for _ in range(draws)]))
-        shown = ", ".join(f"{getattr(targets, f):g}" for f in FEATURES)
-        print(f"| {name} | {shown} | {ranked_mean:.4f} | {random_mean:.4f} | {ranked_mean / random_mean:.3f} "
-              f"| {len({t.artist for t in ranked})} |")
-
-
-def bench_journeys(matrix: FeatureMatrix, rng: np.random.Generator, steps: int = 20, shuffles: int = 1000) -> None:
-    named = {"happy": QUADRANTS["happy (+v +a)"], "calm": QUADRANTS["calm (+v −a)"],
-             "angry": QUADRANTS["angry (−v +a)"], "sad": QUADRANTS["sad (−v −a)"]}
-    print(f"\n## Journeys: {steps} steps; per-step change = weighted distance between consecutive tracks; "
-          f"random order = the same tracks shuffled (mean of {shuffles})\n")
-    print("| journey | ms | max step change | random order: max step change | mean step change | "
-          "random order: mean | mean distance to step target | valence ρ | energy ρ | max Δ valence | "
-          "max Δ energy | max Δ tempo (bpm) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for start, end in JOURNEYS:
-        result: list[JourneyStep]
-        result, seconds = timed(partial(journey, named[start], named[end], steps, matrix))
-        rows = [matrix.index[s.track.track_id] for s in result]
-        ours = consecutive_distances(matrix, rows)
-        random_max, random_mean = [], []
-        for _ in range(shuffles):
-            shuffled = consecutive_distances(matrix, rng.permutation(rows).tolist())
-            random_max.append(float(shuffled.max()))
-            random_mean.append(float(shuffled.mean()))
-        summary = max_step_change(result)
-        valence = [float(matrix.raw[r, FEATURES.index("valence")]) for r in rows]
-        energy = [float(matrix.raw[r, FEATURES.index("energy")]) for r in rows]
-        print(f"| {start} → {end} | {seconds * 1000:.1f} | {ours.max():.4f} | {statistics.fmean(random_max):.4f} "
-              f"| {ours.mean():.4f} | {statistics.fmean(random_mean):.4f} "
-              f"| {statistics.fmean(s.track.distance for s in result):.4f} | {spearman(valence):+.2f} "
-              f"| {spearman(energy):+.2f} | {summary['valence']:.3f} | {summary['energy']:.3f} "
-              f"| {summary['tempo']:.1f} |")
-    print("\nρ: Spearman correlation of the tracks' feature with the step number (+1 rises at every step, "
-          "−1 falls at every step)")
-    for length in (5, 100):
-        _, seconds = timed(partial(journey, named["sad"], named["happy"], length, matrix))
-        print(f"- sad → happy, {length} steps: {seconds * 1000:.1f} ms")
+        first, last = point(start), point(end)
+        begun = time.perf_counter()
+        steps = journey((first.valence, first.arousal), (last.valence, last.arousal), 20, matrix)
+        seconds = time.perf_counter() - begun
+        rows = [matrix.index[s.track.track_id] for s in steps]
+        ours = path_distances(matrix, rows)
+        shuffled = [path_distances(matrix, rng.permutation(rows).tolist()) for _ in range(200)]
+        print(f"| {start} → {end} | {seconds * 1000:.0f} | {ours.max():.3f} | {ours.mean():.3f} "
+              f"| {statistics.fmean(float(s.max()) for s in shuffled):.3f} "
+              f"| {statistics.fmean(float(s.mean()) for s in shuffled):.3f} |")
+    return matrix
 
 
-async def bench_mongo(csv_path: Path, url: str) -> None:
+def bench_feedback(matrix: FeatureMatrix, word: str = "energetic", rounds: int = 4) -> None:
+    """A listener asks for the same mood again and again, 👎 every wordy track (speechiness > 0.1: rap,
+    spoken parts) they are offered and 👍 the rest."""
+    wordy = np.nan_to_num(matrix.raw[:, FEATURES.index("speechiness")]) > 0.1
+    liked: list[int] = []
+    disliked: list[int] = []
+    print(f"\n## A simulated listener asks for \"{word}\" {rounds} times, 👎 every wordy track "
+          "(speechiness > 0.1) and 👍 the rest\n")
+    print("| round | 👎 so far | earlier 👎 offered again | wordy tracks offered |")
+    print("|---|---|---|---|")
+    for number in range(1, rounds + 1):
+        feedback = Feedback(np.array(liked, dtype=np.int64), np.array(disliked, dtype=np.int64))
+        offered = [matrix.index[t.track_id]
+                   for t in rank(matrix, point(word), LIMIT, MAX_PER_ARTIST, feedback=feedback)]
+        again = len(set(offered) & set(disliked))
+        print(f"| {number} | {len(disliked)} | {again} | {int(wordy[offered].sum())} of {len(offered)} |")
+        disliked += [r for r in offered if wordy[r]]
+        liked += [r for r in offered if not wordy[r]]
+
+
+async def bench_mongo(csv_path: Path, url: str, model: TrackMoodModel) -> None:
     database = f"museaika_bench_catalog_{uuid.uuid4().hex[:8]}"
     store = MongoStore(url, database, 5000)
-    catalog = TrackCatalog(store)
+    catalog = TrackCatalog(store, model)
     try:
-        start = time.perf_counter()
-        first = await import_csv(csv_path, catalog)
-        imported = time.perf_counter() - start
-        start = time.perf_counter()
-        second = await import_csv(csv_path, catalog)
-        reimported = time.perf_counter() - start
-        start = time.perf_counter()
-        matrix = await catalog.matrix()
-        loaded = time.perf_counter() - start
-        cached_times = []
-        for _ in range(20):
-            start = time.perf_counter()
-            await catalog.matrix()
-            cached_times.append(time.perf_counter() - start)
+        report, imported = await _timed_async(import_csv(csv_path, catalog))
+        matrix, loaded = await _timed_async(catalog.matrix())
+        cached = [(await _timed_async(catalog.matrix()))[1] for _ in range(20)]
         print(f"\n## MongoDB path ({url}, database {database}, dropped afterwards)\n")
-        print("| step | seconds | result |")
-        print("|---|---|---|")
-        print(f"| import (empty catalog) | {imported:.2f} | {first.imported} imported, "
-              f"{len(first.rejected)} rejected |")
-        print(f"| import again (nothing changed) | {reimported:.2f} | {second.unchanged} unchanged, "
-              f"{second.updated} updated |")
-        print(f"| first matrix() (full load) | {loaded:.3f} | {len(matrix)} tracks |")
-        print(f"| cached matrix() (version check), p50 | {statistics.median(cached_times):.4f} | same snapshot |")
+        print(f"- import: {imported:.2f} s ({report.imported} imported); first matrix() with placement: "
+              f"{loaded:.2f} s ({len(matrix)} tracks); cached matrix(), p50: {statistics.median(cached) * 1000:.1f} ms")
     finally:
         await store.client.drop_database(database)
         await store.close()
 
 
+async def _timed_async(awaitable: object) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = await awaitable  # type: ignore[misc]
+    return result, time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--csv", type=Path, required=True, help="a Spotify-features CSV (read only)")
+    parser.add_argument("--labelled", type=Path, default=DEFAULT_LABELLED)
+    parser.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG)
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the served track-mood model")
     parser.add_argument("--mongo-url", help="also time the MongoDB import and load path")
-    parser.add_argument("--moods", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3, help="fold draws to average")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    rng = np.random.default_rng(args.seed)
-
-    parsed, parse_s = timed(lambda: parse_catalog_csv(args.csv))
-    matrix, build_s = timed(lambda: FeatureMatrix.from_tracks(parsed.tracks))
-    print(f"# Recommendations from {args.csv.name}\n")
-    print("| step | result |")
-    print("|---|---|")
-    print(f"| parse CSV | {parse_s * 1000:.0f} ms: {parsed.rows} rows, {len(parsed.tracks)} tracks, "
-          f"{len(parsed.rejected)} rejected |")
-    print(f"| build FeatureMatrix | {build_s * 1000:.1f} ms |")
-    print(f"| artists | {len(set(matrix.artist_codes.tolist()))} |")
-    no_beat = int(np.isnan(matrix.normalised[:, FEATURES.index('tempo')]).sum())
-    print(f"| tracks with tempo 0 (no beat) | {no_beat} |")
-    for row in parsed.rejected[:5]:
-        print(f"\nrejected line {row.line}: {row.reason}")
-
-    bench_latency(matrix, args.moods, rng)
-    bench_quadrants(matrix, rng)
-    bench_journeys(matrix, rng)
+    model = TrackMoodModel.load(args.model)
+    parameters = ForestParameters(**model.parameters)
+    print(f"# Recommendations (track-mood model {model.version})\n")
+    bench_labelled(read_labelled(args.labelled), model, parameters, args.seed, args.repeats)
+    matrix = bench_catalog(args.catalog, model, np.random.default_rng(args.seed))
+    bench_feedback(matrix)
     if args.mongo_url:
-        asyncio.run(bench_mongo(args.csv, args.mongo_url))
+        asyncio.run(bench_mongo(args.catalog, args.mongo_url, model))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ COPY orchestrator/ orchestrator/
 # Settings take each model's served version from config/models.yaml (through archives/served.py).
 COPY archives/ archives/
 COPY config/models.yaml config/models.yaml
+COPY models/track-moods/model.json models/track-moods/model.json
 RUN groupadd --system --gid 10001 museaika && useradd --system --uid 10001 --gid museaika --no-create-home museaika
 ENV PYTHONPATH=/srv MUSEAIKA_INFERENCE_BACKEND=torchserve MUSEAIKA_ENVIRONMENT=production
 USER 10001:10001

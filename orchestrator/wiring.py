@@ -19,6 +19,7 @@ from orchestrator.accounts.service import AccountService, OwnedData
 from orchestrator.accounts.throttle import LoginThrottle
 from orchestrator.accounts.users import UserRepository
 from orchestrator.catalog.store import TrackCatalog
+from orchestrator.catalog.track_moods import TrackMoodModel
 from orchestrator.core.errors import DependencyUnavailableError
 from orchestrator.core.settings import Settings
 from orchestrator.core.tokens import TokenIssuer
@@ -36,6 +37,7 @@ from orchestrator.moods.resolver import MoodResolver
 from orchestrator.moods.text import TextMoodService
 from orchestrator.playlists.repository import PlaylistRepository
 from orchestrator.playlists.service import PlaylistService
+from orchestrator.recommendations.feedback import FeedbackRepository
 from orchestrator.recommendations.service import RecommendationService
 from orchestrator.spotify.gateway import SpotifyGateway
 from orchestrator.spotify.link import SpotifyLinkService
@@ -142,24 +144,28 @@ async def start_api_services(settings: Settings, tokens: TokenIssuer) -> Service
     closers.add(progress.close)
 
     events, users = MoodEventRepository(store), UserRepository(store)
-    playlists, jobs, catalog = PlaylistRepository(store), GenerationJobRepository(store), TrackCatalog(store)
+    playlists, jobs = PlaylistRepository(store), GenerationJobRepository(store)
+    catalog = TrackCatalog(store, TrackMoodModel.load(settings.track_mood_model))
+    feedback = FeedbackRepository(store)
     await _ensure_ready(events.ensure_indexes, users.ensure_indexes, playlists.ensure_indexes, jobs.ensure_indexes,
-                        catalog.ensure_indexes, objects.ensure_bucket)
+                        catalog.ensure_indexes, feedback.ensure_indexes, objects.ensure_bucket)
 
-    moods = MoodResolver(events)
     spotify = build_spotify(settings, users)
     face = FaceMoodService(inference, events, UploadLimits(settings.max_upload_bytes, settings.max_image_pixels))
     text = TextMoodService(inference, events, settings.max_text_chars, settings.text_languages)
+    moods = MoodResolver(events, text)
     throttle = LoginThrottle(settings.login_failures_per_email, settings.login_failures_per_client)
     return Services(
         settings=settings,
         accounts=AccountService(users, tokens, throttle, OwnedData(
-            {"mood_events": events, "playlists": playlists, "generation_jobs": jobs}, objects)),
+            {"mood_events": events, "playlists": playlists, "generation_jobs": jobs, "track_feedback": feedback},
+            objects)),
         face_mood=face, text_mood=text, fused_mood=FusedMoodService(face, text, events), mood_events=events,
         playlists=PlaylistService(playlists, catalog, moods, spotify),
         melodies=MelodyService(jobs, queue, objects, moods, settings.max_active_jobs_per_user),
         progress=progress, spotify=spotify,
-        recommendations=RecommendationService(catalog, moods, spotify, settings.spotify_use_recommendations_endpoint),
+        recommendations=RecommendationService(catalog, moods, spotify, feedback,
+                                              settings.spotify_use_recommendations_endpoint),
         readiness=ReadinessService(inference, store, settings.models, queue, objects, settings.readiness_timeout_s),
         closers=closers,
     )

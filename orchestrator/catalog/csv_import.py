@@ -1,11 +1,18 @@
-"""The common Spotify-features CSV layout → validated `CatalogTrack`s, and its import into the catalog.
+"""Spotify-features CSV files → validated `CatalogTrack`s, and their import into the catalog.
+
+Two layouts are met in practice, and both are read:
 
     ,artist,track,track_id,popularity,year,danceability,energy,key,loudness,mode,speechiness,acousticness,
     instrumentalness,liveness,valence,tempo,type,duration_ms,time_signature
+    name,album,artist,id,release_date,popularity,length,danceability,acousticness,energy,instrumentalness,
+    liveness,valence,loudness,speechiness,tempo,key,time_signature,mood
 
-The leading unnamed index column is optional, the column order is free and unknown columns are ignored.
-`REQUIRED_COLUMNS` must be present (a file without them is refused as a whole, naming them); the other
-known columns are checked when present, and an empty cell in one of them means "unknown".
+`id`, `name` and `length` are read as `track_id`, `track` and `duration_ms` (`COLUMN_ALIASES`) when the file
+has no column of the canonical name. A leading unnamed index column is optional, the column order is free and
+unknown columns are ignored. The identity columns (`IDENTITY_COLUMNS`) and at least one audio feature must be
+present, or the file is refused as a whole, naming what is missing. An audio feature the file has no column
+for, or an empty cell, is unknown for that track: the track is imported, the report counts it per feature
+(`ImportReport.unknown`), and ranking treats the feature as unknown (`track_moods`), never as zero.
 
 Every data row either becomes a track or is reported with its line number (the file's physical line, the
 header being line 1) and every reason it was refused: a field that is not a number, a feature outside its
@@ -23,25 +30,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from orchestrator.catalog.features import FEATURES
+from orchestrator.catalog.features import RANGES as FEATURE_RANGES
 from orchestrator.catalog.store import DEFAULT_BATCH_SIZE, CatalogTrack, TrackCatalog, parse_track_id
 
-REQUIRED_COLUMNS: tuple[str, ...] = ("artist", "track", "track_id", "danceability", "energy", "mode",
-                                     "acousticness", "valence", "tempo")
-OPTIONAL_COLUMNS: tuple[str, ...] = ("popularity", "year", "key", "loudness", "speechiness", "instrumentalness",
-                                     "liveness", "type", "duration_ms", "time_signature")
+IDENTITY_COLUMNS: tuple[str, ...] = ("artist", "track", "track_id")
+COLUMN_ALIASES: dict[str, str] = {"id": "track_id", "name": "track", "length": "duration_ms"}
 # column → (kind, lowest, highest), both inclusive. Spotify's documented ranges; tempo 0 and time signature 0
 # are what Spotify reports when it finds no beat (rain, noise), so they are accepted.
 RANGES: dict[str, tuple[type, float, float]] = {
-    "danceability": (float, 0.0, 1.0),
-    "energy": (float, 0.0, 1.0),
-    "speechiness": (float, 0.0, 1.0),
-    "acousticness": (float, 0.0, 1.0),
-    "instrumentalness": (float, 0.0, 1.0),
-    "liveness": (float, 0.0, 1.0),
-    "valence": (float, 0.0, 1.0),
-    "tempo": (float, 0.0, 300.0),
-    "loudness": (float, -70.0, 10.0),
-    "mode": (int, 0, 1),
+    **{name: (int if name == "mode" else float, low, high) for name, (low, high) in FEATURE_RANGES.items()},
     "key": (int, -1, 11),
     "popularity": (int, 0, 100),
     "year": (int, 1900, 2100),
@@ -72,6 +70,15 @@ class ParsedCatalog:
     tracks: list[CatalogTrack] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
     rows: int = 0  # data rows read (blank lines are not rows)
+    absent: tuple[str, ...] = ()  # audio features the file has no column for
+
+    def unknown(self) -> dict[str, int]:
+        """Per audio feature, how many imported tracks lack it (no column, an empty cell, tempo 0)."""
+        counts = {name: 0 for name in FEATURES}
+        for track in self.tracks:
+            for name in track.unknown:
+                counts[name] += 1
+        return {name: count for name, count in counts.items() if count}
 
 
 @dataclass
@@ -84,6 +91,8 @@ class ImportReport:
     rejected: list[RejectedRow] = field(default_factory=list)
     strict: bool = False
     written: bool = True  # False when strict mode refused the file
+    unknown: dict[str, int] = field(default_factory=dict)  # feature → tracks that lack it (ranked as unknown)
+    absent: tuple[str, ...] = ()  # features the file has no column for
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "rejected": [asdict(row) for row in self.rejected]}
@@ -91,6 +100,10 @@ class ImportReport:
     def format(self) -> str:
         lines = [f"{self.source}: {self.rows} rows, {self.imported} imported, {self.updated} updated, "
                  f"{self.unchanged} unchanged, {len(self.rejected)} rejected"]
+        if self.unknown:
+            counts = ", ".join(f"{name} in {count}" + (" (no column)" if name in self.absent else "")
+                               for name, count in self.unknown.items())
+            lines.append(f"unknown features, ranked as unknown: {counts}")
         if not self.written:
             lines.append("strict mode: the file was refused because of rejected rows; nothing was written")
         lines.extend(f"line {row.line}: {row.reason}" for row in self.rejected)
@@ -119,11 +132,16 @@ def _parse(stream: TextIO) -> ParsedCatalog:
     duplicated = sorted({name for name in columns if name and columns.count(name) > 1})
     if duplicated:
         raise CatalogCsvError(f"duplicate column(s): {', '.join(duplicated)}")
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    position = {name: i for i, name in enumerate(columns)}
+    for alias, canonical in COLUMN_ALIASES.items():
+        if canonical not in position and alias in position:
+            position[canonical] = position.pop(alias)
+    missing = [name for name in IDENTITY_COLUMNS if name not in position]
+    if not any(name in position for name in FEATURES):
+        missing.append(f"at least one audio feature ({', '.join(FEATURES)})")
     if missing:
         raise MissingColumnsError(missing)
-    position = {name: i for i, name in enumerate(columns)}
-    parsed = ParsedCatalog()
+    parsed = ParsedCatalog(absent=tuple(name for name in FEATURES if name not in position))
     first_seen: dict[str, int] = {}
     for line, row in rows:
         if not row or all(not cell.strip() for cell in row):
@@ -174,9 +192,7 @@ def _track(row: list[str], position: dict[str, int]) -> tuple[CatalogTrack | Non
         if column not in position:
             continue
         text = row[position[column]].strip()
-        if not text:
-            if column in REQUIRED_COLUMNS:
-                reasons.append(f"empty {column}")
+        if not text:  # unknown for this track
             continue
         try:
             value = _number(text, kind)
@@ -187,6 +203,8 @@ def _track(row: list[str], position: dict[str, int]) -> tuple[CatalogTrack | Non
             reasons.append(f"{column} {text} outside [{_plain(low)}, {_plain(high)}]")
             continue
         values[column] = value
+    if not reasons and not any(name in values for name in FEATURES):
+        reasons.append("no audio feature at all: nothing to place the track by")
     if reasons:
         return None, reasons
     return CatalogTrack(**values), reasons
@@ -216,7 +234,8 @@ async def import_csv(source: Path | str | TextIO, catalog: TrackCatalog, strict:
     that cannot be imported at all, `DependencyUnavailableError` when MongoDB is unreachable."""
     parsed = parse_catalog_csv(source)
     name = str(source) if isinstance(source, str | Path) else getattr(source, "name", "<stream>")
-    report = ImportReport(source=str(name), rows=parsed.rows, rejected=parsed.rejected, strict=strict)
+    report = ImportReport(source=str(name), rows=parsed.rows, rejected=parsed.rejected, strict=strict,
+                          unknown=parsed.unknown(), absent=parsed.absent)
     if strict and parsed.rejected:
         report.written = False
         return report

@@ -1,5 +1,5 @@
 """The track catalog in MongoDB (collection `tracks`, one document per Spotify track id) and the in-memory
-`FeatureMatrix` that ranking reads.
+`FeatureMatrix` that ranking reads: every track's audio features and where the track-mood model places it.
 
 Every write that changes the catalog goes through `TrackCatalog.upsert`, which bumps a version counter
 (collection `catalog_versions`, one document per catalog collection). `TrackCatalog.matrix()` keeps the
@@ -21,7 +21,8 @@ import numpy as np
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
-from orchestrator.catalog.features import FEATURES, normalise
+from orchestrator.catalog.features import FEATURES, known_values
+from orchestrator.catalog.track_moods import MoodPlacement, TrackMoodModel, feature_columns
 from orchestrator.core.errors import DependencyUnavailableError
 from orchestrator.storage.mongo import MongoStore, translate_errors
 
@@ -48,12 +49,12 @@ class CatalogTrack:
     track_id: str  # bare 22-character base62 id
     artist: str
     name: str
-    valence: float
-    energy: float
-    danceability: float
-    tempo: float  # bpm; 0 = no beat detected
-    acousticness: float
-    mode: int  # 1 major, 0 minor
+    valence: float | None = None
+    energy: float | None = None
+    danceability: float | None = None
+    tempo: float | None = None  # bpm; 0 = no beat detected
+    acousticness: float | None = None
+    mode: int | None = None  # 1 major, 0 minor
     popularity: int | None = None
     year: int | None = None
     key: int | None = None
@@ -63,6 +64,14 @@ class CatalogTrack:
     liveness: float | None = None
     duration_ms: int | None = None
     time_signature: int | None = None
+
+    @property
+    def unknown(self) -> list[str]:
+        """The audio features this track lacks (tempo 0 counts: no beat was found)."""
+        return [name for name in FEATURES if getattr(self, name) is None or (name == "tempo" and self.tempo == 0)]
+
+    def feature_row(self) -> list[float]:
+        return [np.nan if (value := getattr(self, name)) is None else float(value) for name in FEATURES]
 
     def to_document(self) -> Document:
         return {name: value for name, value in asdict(self).items() if value is not None}
@@ -83,8 +92,9 @@ class UpsertResult:
 class FeatureMatrix:
     """An immutable snapshot of the catalog for ranking. Row i of every array is track `ids[i]`.
 
-    raw: float64 (n, 6), `FEATURES` order, natural units (tempo in bpm).
-    normalised: float64 (n, 6), each feature in [0, 1] (`features.normalise`), NaN where missing.
+    raw: float64 (n, len(FEATURES)), natural units, NaN where unknown (tempo 0 included: no beat).
+    placement: the track-mood model's probabilities and positions for every row (and their explanations).
+    standardised: float64 (n, model features), (value − median) / scale, 0 where unknown: for similarity.
     popularity: int16 (n,), -1 when unknown. artist_codes: int32 (n,), one code per artist (case-folded).
     """
 
@@ -93,7 +103,10 @@ class FeatureMatrix:
     names: tuple[str, ...]
     popularity: np.ndarray
     raw: np.ndarray
-    normalised: np.ndarray
+    model: TrackMoodModel
+    placement: MoodPlacement
+    model_values: np.ndarray  # (n, model features): `raw` in the model's column order
+    standardised: np.ndarray
     artist_codes: np.ndarray
     index: Mapping[str, int]
     version: int = 0  # the catalog version it was loaded at
@@ -103,29 +116,31 @@ class FeatureMatrix:
 
     @classmethod
     def from_columns(cls, ids: Sequence[str], artists: Sequence[str], names: Sequence[str],
-                     popularity: Sequence[int | None], raw: np.ndarray, version: int = 0,
+                     popularity: Sequence[int | None], raw: np.ndarray, model: TrackMoodModel, version: int = 0,
                      ) -> FeatureMatrix:
-        raw = np.asarray(raw, dtype=np.float64).reshape(len(ids), len(FEATURES))
+        raw = known_values(np.asarray(raw, dtype=np.float64).reshape(len(ids), len(FEATURES)))
         codes: dict[str, int] = {}
         artist_codes = np.fromiter((codes.setdefault(a.strip().casefold(), len(codes)) for a in artists),
                                    dtype=np.int32, count=len(artists))
         popularity_array = np.fromiter((-1 if p is None else p for p in popularity), dtype=np.int16,
                                        count=len(popularity))
-        normalised = normalise(raw)
-        for array in (popularity_array, raw, normalised, artist_codes):
+        model_values = feature_columns(model, FEATURES, raw)
+        placement = model.place(model_values)
+        standardised = np.nan_to_num((model_values - model.medians) / model.scales, nan=0.0)
+        for array in (popularity_array, raw, model_values, standardised, artist_codes, placement.probabilities,
+                      placement.positions, placement.leaves):
             array.flags.writeable = False
         index = {track_id: i for i, track_id in enumerate(ids)}
         if len(index) != len(ids):
             raise ValueError("duplicate track ids in a feature matrix")
-        return cls(tuple(ids), tuple(artists), tuple(names), popularity_array, raw, normalised, artist_codes,
-                   index, version)
+        return cls(tuple(ids), tuple(artists), tuple(names), popularity_array, raw, model, placement,
+                   model_values, standardised, artist_codes, index, version)
 
     @classmethod
-    def from_tracks(cls, tracks: Sequence[CatalogTrack], version: int = 0) -> FeatureMatrix:
-        raw = np.array([[getattr(t, name) for name in FEATURES] for t in tracks], dtype=np.float64)
+    def from_tracks(cls, tracks: Sequence[CatalogTrack], model: TrackMoodModel, version: int = 0) -> FeatureMatrix:
+        raw = np.array([t.feature_row() for t in tracks], dtype=np.float64).reshape(len(tracks), len(FEATURES))
         return cls.from_columns([t.track_id for t in tracks], [t.artist for t in tracks],
-                                [t.name for t in tracks], [t.popularity for t in tracks],
-                                raw.reshape(len(tracks), len(FEATURES)), version)
+                                [t.name for t in tracks], [t.popularity for t in tracks], raw, model, version)
 
     def positions(self, track_ids: Iterable[str]) -> np.ndarray:
         """Row numbers (int64) of the ids present in the matrix (bare or spotify:track: ids), unique."""
@@ -143,7 +158,8 @@ class FeatureMatrix:
 class TrackCatalog:
     """The catalog collection. Ids are bare 22-character Spotify ids (field `track_id`, unique index)."""
 
-    def __init__(self, store: MongoStore, collection: str = "tracks") -> None:
+    def __init__(self, store: MongoStore, model: TrackMoodModel | None = None, collection: str = "tracks") -> None:
+        self.model = model  # None: an importer, which writes tracks but never ranks them
         self.name = collection
         self.collection: AsyncCollection[Document] = store.db[collection]
         self.versions: AsyncCollection[Document] = store.db[VERSIONS_COLLECTION]
@@ -237,6 +253,9 @@ class TrackCatalog:
 
     async def load_matrix(self, version: int | None = None) -> FeatureMatrix:
         """Read every track's id, artist, name, popularity and ranking features into a new snapshot."""
+        if self.model is None:
+            raise RuntimeError("this TrackCatalog has no track-mood model: it cannot build a FeatureMatrix")
+        model = self.model
         if version is None:
             version = await self.version()
         projection = {"_id": 0, "track_id": 1, "artist": 1, "name": 1, "popularity": 1,
@@ -252,9 +271,11 @@ class TrackCatalog:
                 artists.append(document["artist"])
                 names.append(document["name"])
                 popularity.append(document.get("popularity"))
-                raw.extend(float(document[name]) for name in FEATURES)
-        return FeatureMatrix.from_columns(ids, artists, names, popularity,
-                                          np.array(raw, dtype=np.float64).reshape(len(ids), len(FEATURES)), version)
+                raw.extend(np.nan if (v := document.get(name)) is None else float(v) for name in FEATURES)
+        # Placing 14k tracks takes a moment of CPU: off the event loop, once per catalog version.
+        return await asyncio.to_thread(FeatureMatrix.from_columns, ids, artists, names, popularity,
+                                       np.array(raw, dtype=np.float64).reshape(len(ids), len(FEATURES)),
+                                       model, version)
 
     async def _documents(self, track_ids: list[str]) -> dict[str, Document]:
         documents: dict[str, Document] = {}

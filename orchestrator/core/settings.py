@@ -47,6 +47,8 @@ class Settings(BaseSettings):
         default=REPO_ROOT / "runtime" / "embedded", description="where the embedded backend extracts archives")
     inference_timeout_s: float = Field(default=30.0, description="longest wait for one whole inference call")
     models: list[str] = Field(default=["emotion", "sentiment"], description="models the API serves")
+    track_mood_model: Path = Field(default=REPO_ROOT / "models" / "track-moods" / "model.json",
+                                   description="the track-mood model that places catalog tracks among moods")
     # Which archive version each model serves (model_store/<name>-<version>.mar; 1.0.0 is <name>.mar); a model
     # not named serves 1.0.0. {"emotion": "1.0.0"} rolls back to fer's mini-Xception. Answers carry the version
     # that produced them. On TorchServe the launcher loads these; `python -m modelops` switches live.

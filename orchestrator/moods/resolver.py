@@ -1,4 +1,5 @@
-"""A mood as callers name it (label, valence/arousal, or one of their stored mood events) → a position."""
+"""A mood as callers name it (a mood word, valence/arousal, one of their stored mood events, or free text)
+→ a position."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from typing import NamedTuple
 
 from orchestrator.core.errors import InvalidInputError
 from orchestrator.moods.events import MoodEventRepository
-from orchestrator.moods.mapping import EMOTION_VALENCE_AROUSAL
 from orchestrator.moods.schemas import MoodSpec
+from orchestrator.moods.text import TextMoodService
+from orchestrator.moods.vocabulary import UnknownMoodWordError, lookup
+
+# MoodSpec has no language field: free text in a mood is read as English, TextMoodRequest's default.
+TEXT_LANGUAGE = "en"
 
 
 class ResolvedMood(NamedTuple):
@@ -16,26 +21,34 @@ class ResolvedMood(NamedTuple):
     arousal: float
 
 
+def unknown_word_reason(error: UnknownMoodWordError) -> str:
+    meant = f"did you mean {', '.join(repr(s) for s in error.suggestions)}? " if error.suggestions else ""
+    return f"unknown mood word {error.text!r}; {meant}GET /v1/moods/vocabulary lists them"
+
+
 class MoodResolver:
-    def __init__(self, events: MoodEventRepository) -> None:
+    def __init__(self, events: MoodEventRepository, text: TextMoodService) -> None:
         self.events = events
+        self.text = text
 
     async def resolve(self, spec: MoodSpec, viewer_id: str | None) -> ResolvedMood:
         if spec.label is not None:
-            # Exactly as the schema lists them (schemas.MOOD_LABELS), as instrument names and journey presets
-            # are: a variant in case or spacing is refused with the listed spelling, never guessed.
-            label = spec.label
-            if label not in EMOTION_VALENCE_AROUSAL:
-                meant = label.strip().lower()
-                hint = f"did you mean {meant!r}? " if meant in EMOTION_VALENCE_AROUSAL else ""
-                raise InvalidInputError(422, f"unknown mood label {label!r}; {hint}known: "
-                                             f"{sorted(EMOTION_VALENCE_AROUSAL)}")
-            return ResolvedMood(label, *EMOTION_VALENCE_AROUSAL[label])
+            try:
+                word = lookup(spec.label)
+            except UnknownMoodWordError as error:
+                raise InvalidInputError(422, unknown_word_reason(error)) from error
+            return ResolvedMood(word.word, word.valence, word.arousal)
         if spec.mood_event_id is not None:
             event = await self.events.get_visible(spec.mood_event_id, viewer_id)
             if not event.mood:
                 raise InvalidInputError(422, f"mood event {spec.mood_event_id} has no mood (e.g. no face was found)")
             return ResolvedMood(event.mood.get("label"), float(event.mood["valence"]), float(event.mood["arousal"]))
-        # The schema requires both when there is neither a label nor an event.
+        if spec.text is not None:
+            # A real analysis, stored as a mood event of the caller's as POST /v1/moods/text stores one.
+            _event, scores = await self.text.analyze(spec.text, TEXT_LANGUAGE, viewer_id)
+            if scores.mood is None:
+                raise InvalidInputError(422, f"the text gave no mood: {scores.reason}")
+            return ResolvedMood(scores.mood.label, scores.mood.valence, scores.mood.arousal)
+        # The schema requires both when there is no other kind of mood.
         assert spec.valence is not None and spec.arousal is not None  # nosec B101  # invariant for mypy
         return ResolvedMood(None, spec.valence, spec.arousal)

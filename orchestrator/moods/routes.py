@@ -17,9 +17,12 @@ from orchestrator.moods.schemas import (
     FaceMoodResponse,
     FusedMoodResponse,
     MoodEventOut,
+    MoodVocabularyOut,
+    MoodWordOut,
     TextMoodRequest,
     TextMoodResponse,
 )
+from orchestrator.moods.vocabulary import VOCABULARY, Group
 from orchestrator.wiring import ServicesDep
 
 router = APIRouter(prefix="/v1", tags=["moods"])
@@ -45,6 +48,17 @@ async def read_upload(upload: UploadFile, settings: Settings) -> bytes:
     if len(data) > settings.max_upload_bytes:
         raise InvalidInputError(413, f"image is larger than the limit of {settings.max_upload_bytes} bytes")
     return data
+
+
+@router.get("/moods/vocabulary", response_model=MoodVocabularyOut, responses=error_responses(422, descriptions={
+                422: "`group` is not one of circumplex, music, emotion"}),
+            operation_id="mood_vocabulary",
+            summary="The mood words a mood's `label` accepts, with their valence, arousal, intensity and source")
+async def mood_vocabulary(group: Group | None = None) -> MoodVocabularyOut:
+    # Public and the same for everyone: what a frontend builds its mood picker from.
+    words = [MoodWordOut.model_validate({**vars(word), "synonyms": list(word.synonyms)})
+             for word in VOCABULARY if group is None or word.group == group]
+    return MoodVocabularyOut(words=words)
 
 
 @router.post("/moods/face", response_model=FaceMoodResponse, responses={**IMAGE_ERRORS, 200: EVENT_LINKS},

@@ -8,11 +8,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orchestrator.http.bodies import RequestModel
-from orchestrator.moods.mapping import EMOTION_VALENCE_AROUSAL
+from orchestrator.moods.vocabulary import VOCABULARY, Group
 
-# Names the API accepts exactly as listed (no case or spacing variants): the schema's enums, so that a client
-# can offer them as a choice and the schema-driven fuzzing holds the server to them both ways.
-MOOD_LABELS = sorted(EMOTION_VALENCE_AROUSAL)
+# The mood words (orchestrator/moods/vocabulary.py), as the label's description lists them. Not an enum: a
+# label is looked up case- and space-insensitively and by its synonyms, which an enum cannot say.
+MOOD_WORDS = [mood.word for mood in VOCABULARY]
+MAX_MOOD_TEXT_CHARS = 500
 
 
 class Box(BaseModel):
@@ -122,6 +123,22 @@ class DayMoodOut(BaseModel):
     mean_arousal: float
 
 
+class MoodWordOut(BaseModel):
+    word: str
+    group: Group = Field(description="circumplex (Russell 1980; Posner et al. 2005), music, or emotion "
+                                     "(a label of the face and text models)")
+    valence: float = Field(ge=-1, le=1, description="Unpleasant (-1) to pleasant (+1): (V - 5) / 4")
+    arousal: float = Field(ge=-1, le=1, description="Calm (-1) to excited (+1): (A - 5) / 4")
+    intensity: float = Field(ge=0, le=1, description="Distance from the neutral centre (0, 0), at most 1")
+    synonyms: list[str] = Field(description="Also accepted as the label, for this word")
+    source: str = Field(description='Where the position comes from, e.g. "Warriner et al. 2013: V 6.89, A 1.67" '
+                                    "(mean valence V and arousal A, 1-9)")
+
+
+class MoodVocabularyOut(BaseModel):
+    words: list[MoodWordOut] = Field(description="Sorted by group, then word")
+
+
 class MoodSummaryOut(BaseModel):
     since: datetime
     until: datetime
@@ -130,36 +147,46 @@ class MoodSummaryOut(BaseModel):
     days: list[DayMoodOut]
 
 
+_KINDS = ("label", "valence", "arousal", "mood_event_id", "text")
+
+
 def _one_kind_of_mood(schema: dict[str, Any]) -> None:
-    """The schema of MoodSpec's rule: exactly one kind of mood (a null counts as absent), a known label."""
-    properties = schema["properties"]
-    properties["label"]["anyOf"][0]["enum"] = MOOD_LABELS
+    """The schema of MoodSpec's rule: exactly one kind of mood (a null counts as absent)."""
     none: dict[str, Any] = {"type": "null"}
 
     def kind(*present: str) -> dict[str, Any]:
         return {"required": list(present),
-                "properties": {name: none for name in ("label", "valence", "arousal", "mood_event_id")
-                               if name not in present} | {name: {"not": none} for name in present}}
+                "properties": {name: none for name in _KINDS if name not in present}
+                | {name: {"not": none} for name in present}}
 
-    schema["oneOf"] = [kind("label"), kind("valence", "arousal"), kind("mood_event_id")]
+    schema["oneOf"] = [kind("label"), kind("valence", "arousal"), kind("mood_event_id"), kind("text")]
 
 
 class MoodSpec(RequestModel):
-    """One of: an emotion label (e.g. "happy", "sad"), a valence/arousal position, or a stored mood event."""
+    """One of: a mood word (e.g. "calm", "energetic", "happy"), a valence/arousal position, a stored mood event,
+    or a few words of free text, whose mood the text model reads."""
 
     model_config = ConfigDict(json_schema_extra=_one_kind_of_mood)
 
-    label: str | None = Field(default=None, max_length=40, examples=["happy"], description="Exactly as listed")
+    label: str | None = Field(
+        default=None, max_length=40, examples=["calm", "energetic"],
+        description="A mood word or one of its synonyms, in any case and spacing (GET /v1/moods/vocabulary lists "
+                    f"them with their positions): {', '.join(MOOD_WORDS)}")
     valence: float | None = Field(default=None, ge=-1, le=1)
     arousal: float | None = Field(default=None, ge=-1, le=1)
     mood_event_id: str | None = Field(default=None, max_length=40, description="A mood event of yours")
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_MOOD_TEXT_CHARS,
+                             examples=["rainy sunday, want to slow down"],
+                             description="Free text (English) whose mood the text model reads; stored as a mood "
+                                         "event, as POST /v1/moods/text does")
 
     @model_validator(mode="after")
     def one_kind(self) -> MoodSpec:
         has_position = self.valence is not None or self.arousal is not None
-        kinds = (self.label is not None) + has_position + (self.mood_event_id is not None)
+        kinds = (self.label is not None) + has_position + (self.mood_event_id is not None) + (self.text is not None)
         if kinds > 1:
-            raise ValueError("give either a label, valence and arousal, or a mood_event_id, not both")
+            raise ValueError("give one kind of mood (a label, valence and arousal, a mood_event_id or a text), "
+                             "not both")
         if kinds == 0 or (has_position and (self.valence is None or self.arousal is None)):
-            raise ValueError("give a label, both valence and arousal, or a mood_event_id")
+            raise ValueError("give a label, both valence and arousal, a mood_event_id or a text")
         return self

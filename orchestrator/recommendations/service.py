@@ -1,12 +1,15 @@
-"""Tracks for a mood, from the track catalog and the linked user's own tracks.
+"""Tracks for a mood, from the track catalog and the linked user's own tracks, shaped by their feedback.
 
 Spotify's /recommendations and /audio-features are closed to new apps, so features come from our
-catalog (MongoDB, imported from a CSV with `python -m orchestrator.catalog.import_csv`). A linked
-user's saved and top tracks that the catalog knows are ranked too, and up to half of a list may come
-from them when they fit the mood as well as (within `LIBRARY_MARGIN` of) the catalog's best: people like
-hearing their own music, but never at the cost of the mood. With MUSEAIKA_SPOTIFY_USE_RECOMMENDATIONS_ENDPOINT
-(only for apps that still have Spotify's `/recommendations`), its suggestions that the catalog knows join
-the same pool. When Spotify fails, the catalog still answers and `sources` says what is missing and why.
+catalog (MongoDB, imported from a CSV with `python -m orchestrator.catalog.import_csv`), and the track-mood
+model learned from people's labels places each track (`catalog.track_moods`). A linked user's saved and top
+tracks that the catalog knows are ranked too, and up to half of a list may come from them when they fit the
+mood nearly as well as (within `LIBRARY_MARGIN` of) the catalog's best: people like hearing their own music,
+but never at the cost of the mood. A signed-in user's 👍/👎 (`feedback`) move tracks like the ones they liked
+up and tracks like the ones they disliked down; a disliked track is not offered again. With
+MUSEAIKA_SPOTIFY_USE_RECOMMENDATIONS_ENDPOINT (only for apps that still have Spotify's `/recommendations`),
+its suggestions that the catalog knows join the same pool. When Spotify fails, the catalog still answers and
+`sources` says what is missing and why.
 """
 
 from __future__ import annotations
@@ -15,33 +18,40 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from orchestrator.accounts.users import User
-from orchestrator.catalog.features import audio_targets
-from orchestrator.catalog.ranking import RankedTrack, rank
-from orchestrator.catalog.store import TrackCatalog
-from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError
+from orchestrator.catalog.features import FEATURES
+from orchestrator.catalog.ranking import MoodPoint, RankedTrack, rank
+from orchestrator.catalog.store import FeatureMatrix, TrackCatalog, parse_track_id
+from orchestrator.catalog.taste import Feedback
+from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError, NotFoundError
 from orchestrator.moods.resolver import MoodResolver
 from orchestrator.moods.schemas import MoodSpec
 from orchestrator.playlists.service import MAX_PER_ARTIST, mood_summary
+from orchestrator.recommendations.feedback import FeedbackRepository, TrackFeedback, Verdict
 from orchestrator.spotify.link import SpotifyLinkService
 
-LIBRARY_MARGIN = 0.05  # a user's own track may stand in for a catalog track this much further from the targets
+LIBRARY_MARGIN = 0.05  # a user's own track may stand in for a catalog track fitting this much less
+# Spotify's /recommendations takes target features; ours are the typical features of the best catalog picks.
+SPOTIFY_TUNABLES = ("valence", "energy", "danceability", "tempo", "acousticness")
 
 
 @dataclass(frozen=True)
 class Recommendations:
     mood: dict[str, Any]  # label, valence, arousal
-    targets: dict[str, float]
+    targets: dict[str, float]  # the mood point tracks are ranked for
     tracks: list[dict[str, Any]]  # each ranked track with why it fits and whether it is the user's own
-    sources: dict[str, Any]  # what was ranked: the catalog, the user's library (or why not)
+    sources: dict[str, Any]  # what was ranked: the catalog, the user's library (or why not), feedback
 
 
 class RecommendationService:
     def __init__(self, catalog: TrackCatalog, moods: MoodResolver, spotify: SpotifyLinkService,
-                 use_recommendations_endpoint: bool = False) -> None:
+                 feedback: FeedbackRepository, use_recommendations_endpoint: bool = False) -> None:
         self.catalog = catalog
         self.moods = moods
         self.spotify = spotify
+        self.feedback = feedback
         self.use_recommendations_endpoint = use_recommendations_endpoint
 
     async def _library_ids(self, user: User | None, wanted: bool) -> tuple[set[str], dict[str, Any]]:
@@ -72,23 +82,55 @@ class RecommendationService:
     async def recommend(self, user: User | None, spec: MoodSpec, limit: int, include_library: bool
                         ) -> Recommendations:
         mood = await self.moods.resolve(spec, user.id if user else None)
-        targets = audio_targets(mood.valence, mood.arousal)
+        point = MoodPoint(mood.valence, mood.arousal, mood.label)
         matrix = await self.catalog.non_empty_matrix()
+        feedback, feedback_source = await self._feedback(user, matrix)
+        catalog_picks = rank(matrix, point, limit=limit, max_per_artist=MAX_PER_ARTIST, feedback=feedback)
         library_ids, library_source = await self._library_ids(user, include_library)
         suggested, suggested_source = await self._spotify_recommended(
-            user, library_ids, {k: v for k, v in targets.as_dict().items() if k != "mode"}, limit)
+            user, library_ids, typical_features(matrix, catalog_picks), limit)
         known = [i for i in library_ids | suggested if i in matrix.index]
         if library_source.get("used"):
             library_source["with_features"] = len([i for i in library_ids if i in matrix.index])
-        catalog_picks = rank(targets, matrix, limit=limit, max_per_artist=MAX_PER_ARTIST)
-        own_picks = rank(targets, matrix, limit=limit, max_per_artist=MAX_PER_ARTIST,
-                         candidate_ids=known) if known else []
+        own_picks = rank(matrix, point, limit=limit, max_per_artist=MAX_PER_ARTIST, candidate_ids=known,
+                         feedback=feedback) if known else []
         tracks = _merge(catalog_picks, own_picks, limit)
         return Recommendations(
-            mood=mood_summary(mood), targets=targets.as_dict(),
+            mood=mood_summary(mood), targets={"valence": round(mood.valence, 4), "arousal": round(mood.arousal, 4)},
             tracks=[{**t.as_dict(), "in_library": t.track_id in library_ids} for t in tracks],
-            sources={"catalog": {"tracks": len(matrix.ids)}, "library": library_source,
-                     "spotify_recommendations": suggested_source})
+            sources={"catalog": {"tracks": len(matrix.ids), "model": matrix.model.version},
+                     "library": library_source, "spotify_recommendations": suggested_source,
+                     "feedback": feedback_source})
+
+    async def _feedback(self, user: User | None, matrix: FeatureMatrix) -> tuple[Feedback | None, dict[str, Any]]:
+        if user is None:
+            return None, {"used": False, "reason": "not signed in"}
+        verdicts = await self.feedback.of(user.id)
+        liked = matrix.positions(f.track_id for f in verdicts if f.verdict is Verdict.LIKE)
+        disliked = matrix.positions(f.track_id for f in verdicts if f.verdict is Verdict.DISLIKE)
+        source = {"used": bool(liked.size or disliked.size), "liked": int(liked.size), "disliked": int(disliked.size)}
+        return Feedback(liked, disliked), source
+
+    async def give_feedback(self, user: User, track_id: str, verdict: Verdict) -> tuple[TrackFeedback, bool]:
+        """Remember a 👍/👎 on a catalog track (a second one on the same track replaces the first)."""
+        try:
+            bare = parse_track_id(track_id)
+        except ValueError as error:
+            raise InvalidInputError(422, str(error)) from error
+        if bare not in (await self.catalog.non_empty_matrix()).index:
+            raise NotFoundError(f"track {track_id!r} in the catalog")
+        return await self.feedback.record(user.id, bare, verdict)
+
+    async def feedback_of(self, user: User) -> list[TrackFeedback]:
+        return await self.feedback.of(user.id)
+
+    async def forget_feedback(self, user: User, track_id: str) -> None:
+        try:
+            bare = parse_track_id(track_id)
+        except ValueError as error:
+            raise InvalidInputError(422, str(error)) from error
+        if not await self.feedback.forget(user.id, bare):
+            raise NotFoundError(f"feedback on track {track_id!r}")
 
 
 def _not_used(error: DependencyUnavailableError | InvalidInputError) -> dict[str, Any]:
@@ -96,8 +138,22 @@ def _not_used(error: DependencyUnavailableError | InvalidInputError) -> dict[str
     return {"used": False, "reason": error.reason if isinstance(error, InvalidInputError) else str(error)}
 
 
+def typical_features(matrix: FeatureMatrix, picks: list[RankedTrack]) -> dict[str, float]:
+    """The median of each Spotify tunable over the ranked picks (what Spotify's targets are asked for)."""
+    rows = matrix.positions(t.track_id for t in picks)
+    if not rows.size:
+        return {}
+    values = matrix.raw[rows][:, [FEATURES.index(name) for name in SPOTIFY_TUNABLES]]
+    typical = {}
+    for name, column in zip(SPOTIFY_TUNABLES, values.T, strict=True):
+        known = column[~np.isnan(column)]
+        if known.size:
+            typical[name] = round(float(np.median(known)), 4)
+    return typical
+
+
 def _merge(catalog: list[RankedTrack], own: list[RankedTrack], limit: int) -> list[RankedTrack]:
-    """Nearest first; the user's fitting tracks fill up to half the list; no artist more than twice."""
+    """Best first; the user's fitting tracks fill up to half the list; no artist more than twice."""
     best = catalog[0].distance if catalog else 1.0
     own_fitting = [t for t in own if t.distance <= best + LIBRARY_MARGIN][: limit // 2]
     chosen: list[RankedTrack] = []

@@ -202,11 +202,17 @@ export function moodHistory(limit = 5) {
 }
 
 // -- music -----------------------------------------------------------------------------------------------------
-// POST /v1/recommendations: ranked tracks for a mood, each with `why` (target vs actual per audio feature).
-// Works anonymously (the catalog alone); signed in with Spotify linked, the user's library is ranked too.
+// POST /v1/recommendations: ranked tracks for a mood, each with `fit` and `why` (the mood the track-mood model
+// places it in and the features, in words, that put it there). Works anonymously (the catalog alone); signed in,
+// the user's 👍/👎 shape it, and with Spotify linked the user's library is ranked too.
 export function recommend(mood, limit = 8) {
   const options = { method: "POST", json: { mood, limit } };
   return session.signedIn ? authedRequest("v1/recommendations", options) : request("v1/recommendations", options);
+}
+
+// POST /v1/recommendations/feedback: 👍 ("like") or 👎 ("dislike") a track; the next ranking follows it.
+export function giveFeedback(trackId, verdict) {
+  return authedRequest("v1/recommendations/feedback", { method: "POST", json: { track_id: trackId, verdict } });
 }
 
 // POST /v1/melodies: 202 with a job at once; a worker composes, renders and uploads it.

@@ -4,6 +4,7 @@ import {
   ApiError,
   findMood,
   followJob,
+  giveFeedback,
   makeMelody,
   moodHistory,
   moodSummary,
@@ -156,7 +157,7 @@ $("mood-form").addEventListener("submit", (event) => {
 
 // -- 3: recommendations -------------------------------------------------------------------------------------------
 const tracksMessage = $("tracks-message");
-const WHY_FEATURES = ["valence", "energy", "tempo"]; // `why` has every ranked feature; these are shown
+let shownMood = null; // the mood the tracks were ranked for, to rank again after feedback
 
 function clearRecommendations() {
   $("track-list").replaceChildren();
@@ -165,23 +166,50 @@ function clearRecommendations() {
   say(tracksMessage, "");
 }
 
-function whyChip(feature, why) {
+// One chip of a track's "why": the mood the model places it in, each feature word, what feedback did.
+function whyChip(kind, text, title) {
   const chip = document.createElement("li");
-  chip.className = "why";
-  chip.dataset.feature = feature;
-  const format = feature === "tempo" ? (value) => Math.round(value) : (value) => value.toFixed(2);
-  const unit = feature === "tempo" ? " bpm" : "";
-  chip.title = `${feature}: the mood asks for ${format(why.target)}${unit}, the track has ${format(why.actual)}` +
-    `${unit} (${percent(why.share)} of its distance)`;
-  chip.innerHTML = `<span class="feature"></span> <span class="sr-only">wanted</span> <span class="target"></span>` +
-    `<span aria-hidden="true"> → </span><span class="sr-only">, has</span> <span class="actual"></span>`;
-  chip.querySelector(".feature").textContent = feature;
-  chip.querySelector(".target").textContent = format(why.target);
-  chip.querySelector(".actual").textContent = `${format(why.actual)}${unit}`;
+  chip.className = `why why-${kind}`;
+  chip.dataset.feature = kind;
+  chip.textContent = text;
+  chip.title = title;
   return chip;
 }
 
+function whyChips(track) {
+  const why = track.why;
+  const chips = [whyChip("mood", `${why.mood} ${percent(track.moods[why.mood])}`,
+    `The track-mood model puts this track among ${why.mood} tracks (${percent(track.moods[why.mood])} likely)`)];
+  for (const word of why.features) chips.push(whyChip("word", word, `What placed it there: ${why.summary}`));
+  if (why.unknown.length) chips.push(whyChip("unknown", `unknown: ${why.unknown.join(", ")}`,
+    "The catalog does not have these features for this track; they were left out, not guessed"));
+  if (why.feedback) chips.push(whyChip("feedback", why.feedback, "Your 👍/👎 moved this track"));
+  return chips;
+}
+
+function feedbackButtons(track) {
+  const group = document.createElement("span");
+  group.className = "feedback";
+  for (const [verdict, label] of [["like", "👍"], ["dislike", "👎"]]) {
+    const button = Object.assign(document.createElement("button"), { type: "button", textContent: label });
+    button.dataset.verdict = verdict;
+    button.setAttribute("aria-label", `${verdict === "like" ? "More" : "Less"} like ${track.name}`);
+    button.addEventListener("click", async () => {
+      try {
+        await giveFeedback(track.track_id, verdict);
+      } catch (error) {
+        say(tracksMessage, describe(error), "error");
+        return;
+      }
+      if (shownMood) await loadRecommendations(shownMood);
+    });
+    group.append(button);
+  }
+  return group;
+}
+
 async function loadRecommendations(mood) {
+  shownMood = mood;
   clearRecommendations();
   say(tracksMessage, "Finding tracks for this mood…");
   let answer;
@@ -195,19 +223,20 @@ async function loadRecommendations(mood) {
     const item = document.createElement("li");
     item.className = "track";
     item.dataset.trackId = track.track_id;
-    item.dataset.distance = String(track.distance);
+    item.dataset.fit = String(track.fit);
     const title = document.createElement("p");
     title.className = "track-title";
     title.append(Object.assign(document.createElement("strong"), { textContent: track.name }),
       ` by ${track.artist}`);
     const meta = document.createElement("span");
     meta.className = "hint";
-    meta.textContent = ` · distance ${track.distance.toFixed(3)}${track.in_library ? " · in your library" : ""}`;
+    meta.textContent = ` · fits ${percent(track.fit)}${track.in_library ? " · in your library" : ""}`;
     title.append(meta);
+    if (session.signedIn) title.append(" ", feedbackButtons(track));
     const why = document.createElement("ul");
     why.className = "why-list";
-    why.setAttribute("aria-label", `Why ${track.name} fits`);
-    why.append(...WHY_FEATURES.filter((feature) => track.why[feature]).map((f) => whyChip(f, track.why[f])));
+    why.setAttribute("aria-label", `Why ${track.name} fits: ${track.why.summary}`);
+    why.append(...whyChips(track));
     item.append(title, why);
     return item;
   });

@@ -75,6 +75,9 @@ _TEXT = ("400",  # NUL characters in the text
          "413",  # longer than MUSEAIKA_MAX_TEXT_CHARS (a server setting)
          "422")  # blank, or a language the served text model lacks (MUSEAIKA_TEXT_LANGUAGES, a server setting)
 _CURSOR = ("422",)  # a cursor is opaque: only a next_cursor given back is one
+# A mood (MoodSpec) as a word is any short string in the schema (case, spacing and synonyms are accepted, which an
+# enum cannot say): an unknown word is a 422. As free text: blank, or without a mood, is a 422; NUL is a 400.
+_MOOD = ("400", "422")
 POSITIVE_DATA_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/moods/face"): _IMAGE,
     ("POST", "/v1/moods/text"): _TEXT,
@@ -84,6 +87,9 @@ POSITIVE_DATA_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     # that `format: email` admits but email-validator refuses (e.g. reserved domains).
     ("POST", "/v1/users"): ("422",),
     ("PATCH", "/v1/users/me"): ("422",),
+    ("POST", "/v1/recommendations"): _MOOD,
+    ("POST", "/v1/melodies"): _MOOD,
+    ("POST", "/v1/playlists/journey"): _MOOD,
     ("GET", "/v1/moods/history"): _CURSOR,
     ("GET", "/v1/playlists"): _CURSOR,
     ("GET", "/v1/jobs"): _CURSOR,

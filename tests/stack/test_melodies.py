@@ -99,7 +99,7 @@ def test_same_seed_and_parameters_give_the_same_melody(api: httpx.Client, user: 
     ({"temperature": 0}, "greater than 0"),
     ({"mood": {"label": "happy", "valence": 0.1, "arousal": 0.2}}, "not both"),
     ({"mood": {"valence": 0.1}}, "both valence and arousal"),
-    ({"mood": {"label": "bored"}}, "unknown mood label"),
+    ({"mood": {"label": "xyzzy"}}, "unknown mood word"),
     ({"mood": {"valence": 2, "arousal": 0}}, "less than or equal to 1"),
     ({"seed": -1}, "greater than or equal to 0"),
 ])

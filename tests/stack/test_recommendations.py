@@ -44,23 +44,27 @@ def test_an_empty_catalog_is_503_then_an_import_serves(api: httpx.Client, embedd
 def test_ranked_tracks_fit_the_mood_and_say_why(api: httpx.Client, embedded_stack: Stack) -> None:
     import_catalog(embedded_stack)
     answers = {label: api.post("/v1/recommendations", json={"mood": {"label": label}, "limit": 10}).json()
-               for label in ("happy", "sad")}
+               for label in ("happy", "sad", "calm", "energetic")}
     for label, answer in answers.items():
         tracks = answer["tracks"]
         assert len(tracks) == 10 and answer["mood"]["label"] == label
-        assert [t["distance"] for t in tracks] == sorted(t["distance"] for t in tracks)
+        assert [t["fit"] for t in tracks] == sorted((t["fit"] for t in tracks), reverse=True)
         assert max(Counter(t["artist"] for t in tracks).values()) <= 2
-        assert {"valence", "energy", "tempo"} <= set(tracks[0]["why"])
+        why = tracks[0]["why"]
+        assert why["summary"].startswith(why["mood"]) and set(why) >= {"features", "mood_fit", "unknown"}
         assert tracks[0]["uri"] == f"spotify:track:{tracks[0]['track_id']}" and not tracks[0]["in_library"]
         assert answer["sources"]["library"] == {"used": False, "reason": "Spotify is not linked"}
-    happy_valence = sum(t["why"]["valence"]["actual"] for t in answers["happy"]["tracks"]) / 10
-    sad_valence = sum(t["why"]["valence"]["actual"] for t in answers["sad"]["tracks"]) / 10
-    assert happy_valence > sad_valence + 0.3
-    assert answers["happy"]["targets"]["valence"] > answers["sad"]["targets"]["valence"]
+        assert answer["sources"]["catalog"]["model"] == "1.0.0"
+    for label in ("happy", "sad", "calm", "energetic"):  # each word's best track is placed in that mood
+        assert answers[label]["tracks"][0]["why"]["mood"] == label
+    happy = sum(t["position"]["valence"] for t in answers["happy"]["tracks"]) / 10
+    sad = sum(t["position"]["valence"] for t in answers["sad"]["tracks"]) / 10
+    assert happy > sad + 0.5
+    assert answers["calm"]["targets"]["arousal"] < 0 < answers["energetic"]["targets"]["arousal"]
 
 
 @pytest.mark.parametrize(("body", "status", "text"), [
-    ({"mood": {"label": "bored"}}, 422, "unknown mood label"),
+    ({"mood": {"label": "xyzzy"}}, 422, "unknown mood word"),
     ({"mood": {"label": "sad"}, "limit": 0}, 422, "greater than or equal to 1"),
     ({"mood": {"label": "sad"}, "limit": 51}, 422, "less than or equal to 50"),
     ({"mood": {}}, 422, "give a label"),
