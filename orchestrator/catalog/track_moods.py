@@ -5,9 +5,10 @@ For each track the forest gives a probability per labelled mood (calm, energetic
 an anchor in valence–arousal space (the position of its word in the mood vocabulary), so a track also gets
 a place in that space: its probability-weighted anchor. How well a track fits any mood point — a vocabulary
 word, a valence/arousal pair, a step of a journey — is `fit`: the probability mass the track puts on
-anchors near that point, with a Gaussian kernel of width `kernel_width`:
+anchors near that point, with a Gaussian kernel of width `kernel_width`, relative to the anchor nearest the
+point (d_min), so that a track wholly of the nearest mood fits 1 wherever the point is:
 
-    fit(track, point) = Σ_k p_k(track) · exp(−‖anchor_k − point‖² / (2 · kernel_width²))   ∈ [0, 1]
+    fit(track, point) = Σ_k p_k(track) · exp(−(‖anchor_k − point‖² − d_min²) / (2 · kernel_width²))   ∈ [0, 1]
 
 A feature the catalog does not have for a track (an empty cell, a file without the column, tempo 0 = no beat)
 is unknown, not zero: at a split on it, the track goes down both branches, weighted by the share of training
@@ -210,9 +211,11 @@ class TrackMoodModel:
         return MoodPlacement(probabilities, probabilities @ self.anchors, leaves, unknown_contributions, self.paths)
 
     def kernel(self, point: tuple[float, float]) -> np.ndarray:
-        """(moods,): how near each mood's anchor is to `point`, 1 at the anchor itself."""
+        """(moods,): how near each mood's anchor is to `point`, relative to the nearest anchor (which gets 1).
+        Relative, and worked out from the differences of squared distances, so a point far from every anchor
+        neither underflows to 0 nor changes the order."""
         squared = np.sum((self.anchors - np.asarray(point, dtype=np.float64)) ** 2, axis=1)
-        return np.asarray(np.exp(-squared / (2.0 * self.kernel_width ** 2)))
+        return np.asarray(np.exp(-(squared - squared.min()) / (2.0 * self.kernel_width ** 2)))
 
     def fit(self, probabilities: np.ndarray, point: tuple[float, float]) -> np.ndarray:
         """(n,) in [0, 1]: how well each track fits the mood at `point` (see the module docstring)."""
