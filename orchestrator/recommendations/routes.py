@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
@@ -30,7 +29,9 @@ ERRORS = error_responses(*AUTHENTICATED, 403, 404, 409, 422, descriptions={
              openapi_extra=OPTIONAL_AUTH, summary="Tracks for a mood, ranked, each with why it fits")
 async def recommend(body: RecommendationRequest, user: OptionalUser, services: ServicesDep) -> RecommendationsOut:
     found = await services.recommendations.recommend(user, body.mood, body.limit, body.include_library)
-    return RecommendationsOut.model_validate(asdict(found))
+    return RecommendationsOut.model_validate({
+        "mood": found.mood, "targets": found.targets, "sources": found.sources,
+        "tracks": [{**t.as_dict(), "in_library": t.track_id in found.library_ids} for t in found.tracks]})
 
 
 def feedback_out(feedback: TrackFeedback) -> FeedbackOut:

@@ -41,7 +41,8 @@ SPOTIFY_TUNABLES = ("valence", "energy", "danceability", "tempo", "acousticness"
 class Recommendations:
     mood: dict[str, Any]  # label, valence, arousal
     targets: dict[str, float]  # the mood point tracks are ranked for
-    tracks: list[dict[str, Any]]  # each ranked track with why it fits and whether it is the user's own
+    tracks: list[RankedTrack]  # best first, each with why it fits
+    library_ids: frozenset[str]  # the user's own tracks among everything ranked (`in_library`)
     sources: dict[str, Any]  # what was ranked: the catalog, the user's library (or why not), feedback
 
 
@@ -97,7 +98,7 @@ class RecommendationService:
         tracks = _merge(catalog_picks, own_picks, limit)
         return Recommendations(
             mood=mood_summary(mood), targets={"valence": round(mood.valence, 4), "arousal": round(mood.arousal, 4)},
-            tracks=[{**t.as_dict(), "in_library": t.track_id in library_ids} for t in tracks],
+            tracks=tracks, library_ids=frozenset(library_ids),
             sources={"catalog": {"tracks": len(matrix.ids), "model": matrix.model.version},
                      "library": library_source, "spotify_recommendations": suggested_source,
                      "feedback": feedback_source})
