@@ -208,7 +208,8 @@ def test_deleting_the_account_removes_everything_it_owns(api: httpx.Client, embe
     _seed_job(embedded_stack, user_id)
     deleted = api.delete("/v1/users/me", headers=auth)
     assert deleted.status_code == 200
-    assert deleted.json()["deleted"] == {"mood_events": 1, "playlists": 1, "generation_jobs": 1, "files": 0}
+    assert deleted.json()["deleted"] == {"mood_events": 1, "playlists": 1, "generation_jobs": 1, "track_feedback": 0,
+                                         "files": 0}
     client: MongoClient[dict[str, Any]]
     with MongoClient(embedded_stack.mongo_url) as client:
         db = client[embedded_stack.config.mongo_database]

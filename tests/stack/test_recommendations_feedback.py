@@ -1,6 +1,6 @@
 """👍/👎 on recommended tracks through the real orchestrator: stored per user, owner-checked, used by the next
 ranking (a disliked track is not offered again, and the "why" says what feedback moved), deleted with the
-account."""
+account. (Named to run after test_recommendations.py, whose first test needs the shared stack's catalog empty.)"""
 
 from __future__ import annotations
 
