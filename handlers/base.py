@@ -171,14 +171,14 @@ class BaseHandler(ABC, Generic[Prepared, Output]):
         prepared = self.preprocess(data)
         valid = [(i, item) for i, item in enumerate(prepared) if not isinstance(item, RequestError)]
         started = time.perf_counter()
-        outputs = self.inference([item for _, item in valid]) if valid else []
+        outputs = self._infer_each_on_failure(valid, prepared)
         stats = BatchStats(size=len(data), inference_ms=(time.perf_counter() - started) * 1000)
         # Read by tests and operators from TorchServe's model log: the batch TorchServe formed.
         logger.info("batch model=%s size=%d valid=%d inference_ms=%.1f",
                     self.identity.name, len(data), len(valid), stats.inference_ms)
 
         responses: list[dict[str, Any]] = [{} for _ in data]
-        for (index, _), output in zip(valid, outputs, strict=True):
+        for index, output in outputs:
             responses[index] = self.postprocess_one(output)
             responses[index]["model"] = {"name": self.identity.name, "version": self.identity.version}
             responses[index]["batch"] = {"size": stats.size, "inference_ms": round(stats.inference_ms, 2)}
@@ -187,3 +187,25 @@ class BaseHandler(ABC, Generic[Prepared, Output]):
                 context.set_response_status(item.status, item.reason, idx=index)
                 responses[index] = {"error": item.reason, "status": item.status}
         return responses
+
+    def _infer_each_on_failure(self, valid: list[tuple[int, Prepared]],
+                               prepared: list[Prepared | RequestError]) -> list[tuple[int, Output]]:
+        """One model call for the batch; when it raises, one call per request, so an input the model
+        chokes on fails alone (its slot in `prepared` becomes a 500) and its neighbours are still served."""
+        if not valid:
+            return []
+        try:
+            return list(zip([index for index, _ in valid], self.inference([item for _, item in valid]), strict=True))
+        except Exception as error:
+            if len(valid) == 1:
+                if not isinstance(error, RequestError):
+                    logger.exception("inference failed model=%s", self.identity.name)
+                    error = RequestError(500, f"inference failed: {error.__class__.__name__}")
+                prepared[valid[0][0]] = error
+                return []
+            logger.exception("batch inference failed model=%s size=%d; retrying one request at a time",
+                             self.identity.name, len(valid))
+        outputs: list[tuple[int, Output]] = []
+        for index, item in valid:
+            outputs += self._infer_each_on_failure([(index, item)], prepared)
+        return outputs

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from handlers.base import BaseHandler, torchserve_entry_point
+from handlers.base import BaseHandler, RequestError, torchserve_entry_point
 from handlers.face_classifiers import load_classifier
 from handlers.face_detection import FaceDetector
 from handlers.face_preprocessing import FaceBox, pad_gray, resize_for_detection, to_gray
@@ -93,6 +93,10 @@ class EmotionHandler(BaseHandler[DecodedImage, ImageFaces]):
 
     def preprocess_one(self, payload: bytes) -> DecodedImage:
         rgb = decode_rgb(payload, max_pixels=int(self.settings["max_pixels"]))
+        # Smaller than the smallest face the detector looks for: no face can be in it, so say why.
+        min_side = int(self.settings["min_face_size"])
+        if min(rgb.shape[:2]) < min_side:
+            raise RequestError(422, f"image too small: at least {min_side}×{min_side} px")
         for_detection, scale = resize_for_detection(rgb, int(self.settings["detect_max_side"]))
         height, width = rgb.shape[:2]
         return DecodedImage(for_detection, scale, pad_gray(to_gray(rgb)), width, height)

@@ -170,6 +170,7 @@ def _onet_input(image: np.ndarray, boxes: np.ndarray) -> torch.Tensor:
 class FaceDetector:
     def __init__(self, settings: dict[str, Any], device: torch.device) -> None:
         min_face = int(settings["min_face_size"])
+        self.min_face = min_face
         # MTCNN's P/R/O-Net weights ship inside the facenet-pytorch wheel; nothing is downloaded.
         self.mtcnn = MTCNN(keep_all=True, min_face_size=min_face,
                            thresholds=[float(t) for t in settings["detection_thresholds"]], device=device)
@@ -195,7 +196,10 @@ class FaceDetector:
         equal-size images, so there is one call per distinct size."""
         by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
         for index, image in enumerate(images):
-            by_shape[image.shape].append(index)
+            # MTCNN's image pyramid is empty (and it raises) when the short side is under its minimum face
+            # size; no face it can find fits in such an image.
+            if min(image.shape[:2]) >= self.min_face:
+                by_shape[image.shape].append(index)
         found: list[list[RawDetection]] = [[] for _ in images]
         for indices in by_shape.values():
             with torch.inference_mode():
@@ -214,6 +218,8 @@ class FaceDetector:
         assert self.second_look is not None  # nosec B101  # invariant for mypy, not an input check
         height, width = image.shape[:2]
         scale = min(1.0, self.second_look_max_side / max(height, width))
+        if min(round(height * scale), round(width * scale)) < self.min_face:
+            return []  # too thin at this scale for MTCNN's pyramid, as in `detect`
         views = [View(0.0, False, scale)] + [View(d, m, scale) for d, m in self.second_look_views]
         with torch.inference_mode():
             batch = self.second_look.detect(np.stack([view.render(image) for view in views]), landmarks=True)

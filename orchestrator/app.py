@@ -17,7 +17,7 @@ from orchestrator.core.settings import Settings, check_production_safety, get_se
 from orchestrator.core.tokens import TokenIssuer
 from orchestrator.health import routes as health
 from orchestrator.http.body_limits import RequestLimitsAndMetrics
-from orchestrator.http.errors import install_error_handlers
+from orchestrator.http.errors import UnhandledErrors, install_error_handlers
 from orchestrator.http.responses import complete_openapi
 from orchestrator.http.security_headers import install_security_headers
 from orchestrator.limits.middleware import install_rate_limits
@@ -77,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        max_json_bytes=settings.max_json_bytes)
     # Outside the body limits: a throttled caller is refused before any of its body is read.
     rate_limiter = install_rate_limits(app, settings, tokens)
+    # Inside CORS and the security headers: a bug's 500 carries both.
+    app.add_middleware(UnhandledErrors)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["Authorization", "Content-Type"])

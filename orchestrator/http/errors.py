@@ -12,7 +12,9 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
-from starlette.routing import Route
+from starlette.routing import Match, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.core.errors import (
     DependencyUnavailableError,
@@ -21,9 +23,11 @@ from orchestrator.core.errors import (
     TooManyAttemptsError,
     UnauthorizedError,
 )
-from orchestrator.http.paths import route_path
+from orchestrator.http.paths import HTTP_METHODS, route_path
 
 logger = logging.getLogger(__name__)
+
+ROUTABLE_METHODS = frozenset(method.upper() for method in HTTP_METHODS)
 
 
 def field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
@@ -37,13 +41,18 @@ def describe_errors(errors: list[dict[str, Any]]) -> str:
     return "; ".join(f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in errors)
 
 
-def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """Every method some route serves at `path`. Starlette's 405 names only the first route whose path
-    matches (GET /v1/users/me, not PATCH and DELETE; GET /v1/playlists/{id} for POST /v1/playlists/journey)."""
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route serves at this request's path (RFC 9110's `Allow`), found by asking each route
+    whether it would take the request with that method: FastAPI wraps included routers in routes of their own,
+    which name no path or methods. A static-files mount serves GET and HEAD."""
     methods: set[str] = set()
     for route in app.router.routes:
-        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
-            methods |= route.methods
+        if isinstance(route, Mount):
+            if isinstance(route.app, StaticFiles) and route.matches(scope)[0] != Match.NONE:
+                methods |= {"GET", "HEAD"}
+            continue
+        methods |= {method for method in ROUTABLE_METHODS
+                    if route.matches({**scope, "method": method})[0] == Match.FULL}
     return sorted(methods)
 
 
@@ -51,8 +60,9 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         if error.status_code == 405:
-            allow = ", ".join(allowed_methods(app, route_path(request.scope)))
-            headers = {**(error.headers or {}), "Allow": allow}
+            allow = ", ".join(allowed_methods(app, request.scope))
+            # Starlette's own header names only the first matching route; keep it when ours finds none.
+            headers = {**(error.headers or {}), **({"Allow": allow} if allow else {})}
             error = HTTPException(405, error.detail, headers=headers)
         return await http_exception_handler(request, error)
 
@@ -89,3 +99,31 @@ def install_error_handlers(app: FastAPI, retry_after_s: int) -> None:
             # A dependency that says how long to wait (Spotify's 429) is believed over our default.
             headers={"Retry-After": str(getattr(error, "retry_after_s", None) or retry_after_s)},
         )
+
+
+class UnhandledErrors:
+    """The answer to a bug: `{"detail": "internal server error"}`, 500. Starlette's own catch-all (and an
+    `Exception` handler, which it calls) sits outside every middleware, so its answer would miss the security
+    headers; this one runs inside them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except Exception:
+            if started:
+                raise  # too late for an answer: the server drops the connection
+            logger.exception("unhandled error", extra={"method": scope["method"], "path": route_path(scope)})
+            await JSONResponse({"detail": "internal server error"}, status_code=500)(scope, receive, send)

@@ -54,14 +54,31 @@ class MicroBatcher(Generic[Request, Response]):
                 continue
             try:
                 responses = await loop.run_in_executor(self._executor, self.run_batch, [r for r, _ in live])
-            except Exception as error:  # the whole batch failed: every caller hears why
-                for _, future in live:
-                    if not future.done():
-                        future.set_exception(error)
+            except Exception as error:
+                if len(live) == 1:
+                    if not live[0][1].done():
+                        live[0][1].set_exception(error)
+                    continue
+                # One request the model chokes on must not fail its neighbours: each runs again alone, and
+                # only the ones that fail alone hear why.
+                for request, future in live:
+                    await self._run_alone(request, future)
                 continue
             for (_, future), response in zip(live, responses, strict=True):
                 if not future.done():
                     future.set_result(response)
+
+    async def _run_alone(self, request: Request, future: asyncio.Future[Response]) -> None:
+        if future.done():
+            return
+        try:
+            (response,) = await asyncio.get_running_loop().run_in_executor(self._executor, self.run_batch, [request])
+        except Exception as error:
+            if not future.done():
+                future.set_exception(error)
+            return
+        if not future.done():
+            future.set_result(response)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -72,3 +72,13 @@ def exif_rotated_jpeg(orientation: int = 6) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = orientation
     return encode(stored, "JPEG", quality=95, exif=exif.tobytes())
+
+
+def tiny_jpeg(side: int = 5) -> bytes:
+    """A valid JPEG too small to hold a face MTCNN can find."""
+    return encode(Image.open(COFFEE).convert("RGB").resize((side, side)), "JPEG", quality=90)
+
+
+def wide_strip_jpeg(width: int = 2000, height: int = 90) -> bytes:
+    """A valid photo with no face, so wide that a downscaled copy of it is thinner than MTCNN's pyramid allows."""
+    return encode(Image.open(COFFEE).convert("RGB").resize((width, height)), "JPEG", quality=90)

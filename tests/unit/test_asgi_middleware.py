@@ -103,3 +103,22 @@ async def test_the_docs_policy_follows_the_docs_under_a_root_path() -> None:
     headers = SecurityHeaders(Route(), docs_paths=frozenset({"/docs"}))
     await headers(http_scope("GET", {}, path="/api/docs", root_path="/api"), client.receive, client.send)
     assert (b"content-security-policy", docs_policy().encode()) in client.sent[0]["headers"]
+
+
+@pytest.mark.parametrize("headers", [{"content-type": "application/json", "content-length": "900"},
+                                     {"transfer-encoding": "chunked"}])
+async def test_json_nested_too_deep_is_refused_before_the_route_sees_it(headers: dict[str, str]) -> None:
+    route = Route()
+    client = Client(body=[b"[" * 450 + b"]" * 450])
+    await RequestLimitsAndMetrics(route, LIMIT, LIMIT)(http_scope("POST", headers), client.receive, client.send)
+    assert client.status == 400 and route.receives == []
+    assert json.loads(client.sent[1]["body"]) == {"detail": "JSON body nests deeper than 64 levels"}
+
+
+async def test_brackets_in_strings_and_non_json_bodies_are_not_nesting() -> None:
+    for content_type, body in [("application/json", b'{"a": "' + b"[" * 500 + b'"}'),
+                               ("application/x-www-form-urlencoded", b"password=" + b"[" * 500)]:
+        client = Client(body=[body])
+        headers = {"content-type": content_type, "content-length": str(len(body))}
+        await RequestLimitsAndMetrics(Route(), LIMIT, LIMIT)(http_scope("POST", headers), client.receive, client.send)
+        assert client.status == 200 and json.loads(client.sent[1]["body"]) == {"size": len(body)}

@@ -49,6 +49,26 @@ async def test_a_failing_batch_fails_every_caller() -> None:
     assert all(isinstance(r, RuntimeError) for r in results)
 
 
+async def test_a_failing_batch_is_retried_one_request_at_a_time() -> None:
+    seen: list[list[int]] = []
+
+    def chokes_on_zero(batch: list[int]) -> list[int]:
+        seen.append(batch)
+        if 0 in batch:
+            raise ZeroDivisionError("model crashed")
+        return [10 // x for x in batch]
+
+    batcher = MicroBatcher(chokes_on_zero, batch_size=3, max_delay=0.2, name="t")
+    batcher.start()
+    try:
+        results = await asyncio.gather(*(batcher.submit(x) for x in (5, 0, 2)), return_exceptions=True)
+    finally:
+        await batcher.close()
+    assert results[0] == 2 and results[2] == 5
+    assert isinstance(results[1], ZeroDivisionError)
+    assert seen == [[5, 0, 2], [5], [0], [2]]
+
+
 async def test_batcher_keeps_serving_after_a_failure() -> None:
     calls = 0
 

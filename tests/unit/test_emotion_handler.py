@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
-from archives.loader import LoadedArchive, load_archive
+from archives.loader import ArchiveContext, LoadedArchive, load_archive
+from handlers.base import BaseHandler
 from handlers.face_preprocessing import BORDER, FaceBox, crop_face, pad_gray, resize_for_detection
 from tests.support import images
 
@@ -117,3 +119,55 @@ def test_environment_overrides_a_handler_setting(tmp_path: Path, monkeypatch: py
     config = service._read_handler_config(loaded.context, "emotion")
     assert config["detect_max_side"] == 256
     assert config["min_face_size"] == 20, "other keys keep the archive's value"
+
+
+def test_a_tiny_image_fails_alone_with_a_reason(archive: LoadedArchive) -> None:
+    answers, statuses = archive.run([images.astronaut_bytes(), images.tiny_jpeg(5), images.two_faces_jpeg()])
+    one, tiny, two = answers
+    assert statuses == {1: (422, "image too small: at least 20×20 px")}
+    assert tiny["error"] == "image too small: at least 20×20 px"
+    assert [f["top_emotion"] for f in one["faces"]] == ["happy"]
+    assert len(two["faces"]) == 2
+
+
+def test_a_photo_too_thin_for_detection_has_no_face(archive: LoadedArchive) -> None:
+    # 2000×90 → 1024×46 for the first pass; 5000×90 → 1024×18, under MTCNN's smallest pyramid level.
+    answers, statuses = archive.run([images.wide_strip_jpeg(2000, 90), images.wide_strip_jpeg(5000, 90),
+                                     images.astronaut_bytes()])
+    assert statuses == {}
+    assert answers[0]["faces"] == [] and answers[1]["faces"] == []
+    assert len(answers[2]["faces"]) == 1
+
+
+class _ChokesOnZero(BaseHandler[int, int]):
+    """A model that raises whenever its batch holds a 0, as MTCNN did on one bad image."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[int]] = []
+
+    def load(self, model_dir: Path, device: torch.device) -> None:
+        pass
+
+    def preprocess_one(self, payload: bytes) -> int:
+        return int(payload)
+
+    def inference(self, batch: list[int]) -> list[int]:
+        self.batches.append(batch)
+        if 0 in batch:
+            raise ValueError("model crashed")
+        return [10 // x for x in batch]
+
+    def postprocess_one(self, output: int) -> dict[str, Any]:
+        return {"value": output}
+
+
+def test_a_batch_whose_inference_raises_is_retried_one_request_at_a_time() -> None:
+    handler = _ChokesOnZero()
+    context = ArchiveContext({}, {}, {}, {})
+    answers = handler.handle([{"body": b"5"}, {"body": b"0"}, {"body": b"2"}], context)
+    assert handler.batches == [[5, 0, 2], [5], [0], [2]]
+    assert answers[0]["value"] == 2 and answers[2]["value"] == 5
+    assert answers[0]["batch"]["size"] == 3
+    assert context.statuses == {1: (500, "inference failed: ValueError")}
+    assert answers[1] == {"error": "inference failed: ValueError", "status": 500}

@@ -53,3 +53,16 @@ def test_two_views_agree_on_one_face_but_not_on_faces_apart() -> None:
     elsewhere = RawDetection(CORNERS + 60, 0.97, LANDMARKS + 60)
     assert _same_face(face, nudged) and _same_face(nudged, face)
     assert not _same_face(face, elsewhere)
+
+
+def test_images_thinner_than_the_smallest_face_have_no_face_in_every_look() -> None:
+    import torch
+
+    from handlers.emotion_handler import DEFAULTS
+    from handlers.face_detection import FaceDetector
+
+    detector = FaceDetector({**DEFAULTS, "second_look": True, "cascade_look": True}, torch.device("cpu"))
+    rng = np.random.default_rng(0)
+    # 19 px tall: under MTCNN's pyramid for the first pass; 800×30: 384×14 in the second look.
+    thin, wide = (rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in [(19, 200), (30, 800)])
+    assert detector.detect([thin, wide, thin]) == [[], [], []]
