@@ -67,8 +67,7 @@ def journey(start: tuple[float, float], end: tuple[float, float], length: int, m
         raise ValueError(f"the catalog has only {len(chosen)} tracks for a {length}-step journey "
                          f"with at most {max_per_artist} per artist")
     ordered = _order(chosen, start, end, matrix)
-    positions = matrix.placement.positions[ordered]
-    step_distances = [0.0, *np.linalg.norm(np.diff(positions, axis=0), axis=1).tolist()]
+    step_distances = [0.0, *path_distances(matrix, ordered).tolist()]
     steps: list[JourneyStep] = []
     for index, (row, point) in enumerate(zip(ordered, points, strict=True)):
         score = float(scores(matrix, point, np.array([row]))[0][0])

@@ -59,16 +59,20 @@ class Taste:
         norm = float(np.linalg.norm(direction))
         return cls(centre, spread, direction / norm) if norm > 1e-9 else None
 
+    def _local(self, matrix: FeatureMatrix, rows: np.ndarray) -> np.ndarray:
+        """Rows' standardised features in units of the pool's spread, around its centre."""
+        return np.asarray((matrix.standardised[rows] - self.centre) / self.spread)
+
     def moves(self, matrix: FeatureMatrix, rows: np.ndarray) -> np.ndarray:
         """(len(rows),): how far the taste moves each row's score, within ±`WEIGHT`."""
-        return np.asarray(WEIGHT * np.tanh(((matrix.standardised[rows] - self.centre) / self.spread) @ self.direction))
+        return np.asarray(WEIGHT * np.tanh(self._local(matrix, rows) @ self.direction))
 
     def note(self, matrix: FeatureMatrix, row: int) -> str | None:
         """In words, how the taste moved this track: by the feature that moved it most."""
         move = float(self.moves(matrix, np.array([row]))[0])
         if abs(move) < NOTED:
             return None
-        local = (matrix.standardised[row] - self.centre) / self.spread
+        local = self._local(matrix, np.array([row]))[0]
         feature = int(np.argmax(local * self.direction * np.sign(move)))
         high, low = FEATURE_WORDS[matrix.model.features[feature]]
         word = high if matrix.standardised[row, feature] > 0 else low

@@ -7,7 +7,7 @@ from typing import Any
 
 from orchestrator.accounts.users import User
 from orchestrator.catalog.journey import JOURNEY_PRESETS, journey, max_step_change
-from orchestrator.catalog.store import FeatureMatrix, TrackCatalog
+from orchestrator.catalog.store import TrackCatalog
 from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError
 from orchestrator.moods.resolver import MoodResolver, ResolvedMood
 from orchestrator.playlists.repository import SPOTIFY_TRACK_PREFIX, Playlist, PlaylistRepository
@@ -60,7 +60,7 @@ class PlaylistService:
             end = await self.moods.resolve(request.to, user.id)
         try:
             steps = journey((start.valence, start.arousal), (end.valence, end.arousal), request.length,
-                            await self._matrix(), MAX_PER_ARTIST)
+                            await self.catalog.non_empty_matrix(), MAX_PER_ARTIST)
         except ValueError as error:
             # The length is checked with the request (5 to 100): what remains is a catalog too small for it,
             # a fact of this server's data rather than a fault of the request.
@@ -101,9 +101,6 @@ class PlaylistService:
             raise
         return await self.playlists.update(user.id, playlist_id, {"spotify_id": spotify_id, "spotify_url": url,
                                                                   "updated_at": datetime.now(UTC)})
-
-    async def _matrix(self) -> FeatureMatrix:
-        return await self.catalog.non_empty_matrix()
 
 
 def _position(mood: ResolvedMood) -> str:

@@ -114,10 +114,7 @@ class RecommendationService:
 
     async def give_feedback(self, user: User, track_id: str, verdict: Verdict) -> tuple[TrackFeedback, bool]:
         """Remember a 👍/👎 on a catalog track (a second one on the same track replaces the first)."""
-        try:
-            bare = parse_track_id(track_id)
-        except ValueError as error:
-            raise InvalidInputError(422, str(error)) from error
+        bare = _bare_track_id(track_id)
         if bare not in (await self.catalog.non_empty_matrix()).index:
             raise NotFoundError(f"track {track_id!r} in the catalog")
         return await self.feedback.record(user.id, bare, verdict)
@@ -126,10 +123,7 @@ class RecommendationService:
         return await self.feedback.of(user.id)
 
     async def forget_feedback(self, user: User, track_id: str) -> None:
-        try:
-            bare = parse_track_id(track_id)
-        except ValueError as error:
-            raise InvalidInputError(422, str(error)) from error
+        bare = _bare_track_id(track_id)
         if not await self.feedback.forget(user.id, bare):
             raise NotFoundError(f"feedback on track {track_id!r}")
 
@@ -137,6 +131,13 @@ class RecommendationService:
 def _not_used(error: DependencyUnavailableError | InvalidInputError) -> dict[str, Any]:
     """A Spotify source that failed, as `sources` reports it: the catalog answers without it."""
     return {"used": False, "reason": error.reason if isinstance(error, InvalidInputError) else str(error)}
+
+
+def _bare_track_id(track_id: str) -> str:
+    try:
+        return parse_track_id(track_id)
+    except ValueError as error:
+        raise InvalidInputError(422, str(error)) from error
 
 
 def typical_features(matrix: FeatureMatrix, picks: list[RankedTrack]) -> dict[str, float]:
