@@ -69,13 +69,19 @@ def build_archive(spec: ArchiveSpec, export_dir: Path, staging: Path) -> Path:
     return target
 
 
-def model_dir_archive_cli(description: str | None, build: BuildFromModelDir, default_model_dir: Path,
-                          default_name: str, default_version: str) -> None:
-    """The command line every build-from-a-model-directory script shares."""
+def model_dir_archive_parser(description: str | None, default_model_dir: Path, default_name: str,
+                             default_version: str) -> argparse.ArgumentParser:
+    """The options every build-from-a-model-directory script shares."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-dir", type=Path, default=default_model_dir)
     parser.add_argument("--name", default=default_name)
     parser.add_argument("--version", default=default_version)
     parser.add_argument("--model-store", type=Path, default=REPO_ROOT / "model_store")
-    args = parser.parse_args()
+    return parser
+
+
+def model_dir_archive_cli(description: str | None, build: BuildFromModelDir, default_model_dir: Path,
+                          default_name: str, default_version: str) -> None:
+    """The command line of a script whose build takes only the shared options."""
+    args = model_dir_archive_parser(description, default_model_dir, default_name, default_version).parse_args()
     print(f"built {build(args.model_dir, args.name, args.version, args.model_store, None)}")

@@ -14,6 +14,8 @@ from archives.loader import archive_file_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_FILE = REPO_ROOT / "config" / "models.yaml"
+# A version's own keys that its build module takes as options (`model_dir` → --model-dir).
+BUILD_OPTIONS = ("classifier", "model_dir", "runtime")
 SERVING_KEYS = ("workers", "batchSize", "maxBatchDelay", "responseTimeout")
 
 
@@ -32,7 +34,13 @@ class ServedVersion:
     model: str
     version: str
     serving: Serving
-    classifier: str | None = None  # which network the build packs (emotion: --classifier)
+    # What the build module is told beyond --version, as (option, value): e.g. emotion's classifier, or the
+    # weights directory (from the repository root) and runtime a sentiment version packs.
+    build_options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def classifier(self) -> str | None:
+        return dict(self.build_options).get("classifier")
 
     @property
     def archive(self) -> str:
@@ -40,7 +48,8 @@ class ServedVersion:
 
     def build_args(self) -> list[str]:
         """What the model's build module is given to write this version's archive."""
-        return ["--version", self.version, *(["--classifier", self.classifier] if self.classifier else [])]
+        options = [[f"--{key.replace('_', '-')}", value] for key, value in self.build_options]
+        return ["--version", self.version, *(word for option in options for word in option)]
 
 
 @dataclass(frozen=True)
@@ -106,14 +115,15 @@ def _model(name: str, raw: dict[str, Any], path: Path) -> ServedModel:
         if not isinstance(version, str):  # unquoted 1.0 is a float, 1 an int
             raise _fail(path, where, "quote the version")
         fields = _mapping(entry, path, where)
-        extra = sorted(set(fields) - {"classifier", "serving"})
+        extra = sorted(set(fields) - {*BUILD_OPTIONS, "serving"})
         if extra:
             raise _fail(path, where, f"unknown keys {extra}")
-        classifier = fields.get("classifier")
-        if classifier is not None and not isinstance(classifier, str):
-            raise _fail(path, where, f"classifier must be a name, got {classifier!r}")
+        options = tuple((key, fields[key]) for key in BUILD_OPTIONS if key in fields)
+        for key, value in options:
+            if not isinstance(value, str) or not value:
+                raise _fail(path, where, f"{key} must be a name, got {value!r}")
         own = _serving(_mapping(fields.get("serving"), path, f"{where}.serving"), serving, path, f"{where}.serving")
-        versions.append(ServedVersion(name, version, own, classifier))
+        versions.append(ServedVersion(name, version, own, options))
     versions.sort(key=lambda served: served.version != default)  # stable: the default first, others as listed
     if not versions or versions[0].version != default:
         raise _fail(path, name, f"the default {default} is not one of its versions")

@@ -2,6 +2,8 @@
 
 The archive's root *is* a `save_pretrained` directory (config with id2label, tokenizer, safetensors), so
 swapping in another model — a multilingual one, say — means building the archive from another directory.
+An archive built with `--runtime onnx` holds `model.onnx` instead of the safetensors file, and the network
+runs in ONNX Runtime; tokenization, batching and answers are the same code either way.
 A TorchServe batch is tokenized at once and padded to its longest member only.
 """
 
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
 from handlers.base import BaseHandler, RequestError, torchserve_entry_point
 from networks.token_inputs import pad_token_rows
@@ -32,9 +34,36 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+class TorchNetwork:
+    def __init__(self, model: torch.nn.Module, device: torch.device) -> None:
+        self.model = model
+        self.device = device
+
+    def logits(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        output: torch.Tensor = self.model(input_ids=input_ids.to(self.device),
+                                          attention_mask=mask.to(self.device)).logits
+        return output
+
+
+class OnnxNetwork:
+    """The exported graph in ONNX Runtime, on as many threads as torch was given (one per worker)."""
+
+    def __init__(self, path: Path, threads: int) -> None:
+        import onnxruntime  # only archives built with --runtime onnx need it
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def logits(self, input_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        (output,) = self.session.run(["logits"], {"input_ids": input_ids.numpy(), "attention_mask": mask.numpy()})
+        return torch.from_numpy(output)
+
+
 @dataclass
 class TextScores:
-    probabilities: list[float]
+    scores: list[float]  # one per label: softmax probabilities, or independent sigmoids (multi-label)
     tokens: int
     truncated: bool
 
@@ -44,12 +73,25 @@ class TextEmotionHandler(BaseHandler[str, TextScores]):
         self.settings = {**DEFAULTS, **self.config}
         # local_files_only: a missing file must fail here, never trigger a download from a hub.
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)  # nosec B615  # no hub
-        self.model = AutoModelForSequenceClassification.from_pretrained(  # nosec B615  # local files only, no hub
-            model_dir, local_files_only=True, dtype=torch.float32).to(device).eval()
-        id2label = self.model.config.id2label
+        config = AutoConfig.from_pretrained(model_dir, local_files_only=True)  # nosec B615  # local files only
+        onnx_file = model_dir / "model.onnx"
+        self.network: TorchNetwork | OnnxNetwork
+        if onnx_file.exists():
+            self.network = OnnxNetwork(onnx_file, threads=torch.get_num_threads())
+        else:
+            self.network = TorchNetwork(AutoModelForSequenceClassification.from_pretrained(  # nosec B615  # no hub
+                model_dir, local_files_only=True, dtype=torch.float32).to(device).eval(), device)
+        id2label = config.id2label
         self.labels = [str(id2label[i]) for i in range(len(id2label))]
+        # A multi-label model (one sigmoid per label) answers every label whose score reaches its threshold;
+        # a single-label one answers its top label.
+        self.multi_label = config.problem_type == "multi_label_classification"
+        thresholds = getattr(config, "thresholds", None) or [0.5] * len(self.labels)
+        if len(thresholds) != len(self.labels):
+            raise ValueError(f"config.json has {len(thresholds)} thresholds for {len(self.labels)} labels")
+        self.thresholds = [float(t) for t in thresholds]
         # The tokenizer's own limit is sometimes a placeholder (1e30); the position table is the hard one.
-        positions = getattr(self.model.config, "max_position_embeddings", None) or 10**9
+        positions = getattr(config, "max_position_embeddings", None) or 10**9
         self.max_length = min(int(self.settings["max_length"]), int(self.tokenizer.model_max_length), int(positions))
         self.pad_id = int(self.tokenizer.pad_token_id or 0)
 
@@ -83,21 +125,32 @@ class TextEmotionHandler(BaseHandler[str, TextScores]):
     def inference(self, batch: list[str]) -> list[TextScores]:
         rows, truncated = self._tokenize(batch)
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
-        probabilities: list[list[float]] = [[] for _ in rows]
+        scores: list[list[float]] = [[] for _ in rows]
         step = max(1, int(self.settings["micro_batch"]))
         with torch.inference_mode():
             for start in range(0, len(order), step):
                 chunk = order[start:start + step]
-                input_ids, mask = self._pad([rows[i] for i in chunk])
-                logits = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)).logits
-                for index, p in zip(chunk, torch.softmax(logits.float(), dim=-1).cpu().tolist(), strict=True):
-                    probabilities[index] = p
-        return [TextScores(p, len(r), t) for p, r, t in zip(probabilities, rows, truncated, strict=True)]
+                logits = self.network.logits(*self._pad([rows[i] for i in chunk]))
+                squashed = torch.sigmoid(logits.float()) if self.multi_label else torch.softmax(logits.float(), dim=-1)
+                for index, p in zip(chunk, squashed.cpu().tolist(), strict=True):
+                    scores[index] = p
+        return [TextScores(p, len(r), t) for p, r, t in zip(scores, rows, truncated, strict=True)]
 
     def postprocess_one(self, output: TextScores) -> dict[str, Any]:
-        emotions = {label: round(p, 6) for label, p in zip(self.labels, output.probabilities, strict=True)}
+        # `emotions` always sums to 1 (the mood mapping weighs labels by it); a multi-label model's own,
+        # independent scores and the labels they pass are in `label_scores` and `labels`.
+        total = sum(output.scores) or 1.0
+        emotions = {label: round(p / total, 6) for label, p in zip(self.labels, output.scores, strict=True)}
         top = max(emotions, key=emotions.__getitem__)
-        return {"emotions": emotions, "top_emotion": top, "top_score": emotions[top],
+        if self.multi_label:
+            passed = [label for label, p, t in zip(self.labels, output.scores, self.thresholds, strict=True)
+                      if p >= t or label == top]
+        else:
+            passed = [top]
+        own = dict(zip(self.labels, output.scores, strict=True))
+        labels = sorted(passed, key=own.__getitem__, reverse=True)
+        return {"emotions": emotions, "top_emotion": top, "top_score": emotions[top], "labels": labels,
+                "label_scores": {label: round(p, 6) for label, p in own.items()},
                 "tokens": output.tokens, "truncated": output.truncated, "max_tokens": self.max_length}
 
 

@@ -54,9 +54,16 @@ class TextMoodRequest(RequestModel):
 
 
 class TextEmotion(BaseModel):
-    emotions: dict[str, float] = Field(description="Probability of each label of the served text model")
+    emotions: dict[str, float] = Field(description="Share of each label of the served text model (sums to 1): "
+                                                   "what the mood is computed from")
     top_emotion: str
     top_score: float
+    labels: list[str] = Field(default_factory=list, description="Every label the text carries, strongest first: "
+                              "the top one, and for a multi-label model (sentiment 2.0.0) each other label whose "
+                              "own score reaches its threshold, e.g. [\"joy\", \"surprise\"]")
+    label_scores: dict[str, float] = Field(default_factory=dict, description="The model's own score of each label: "
+                                           "independent sigmoids (0–1 each) for a multi-label model, the "
+                                           "probabilities again for a single-label one")
     truncated: bool = Field(description="True when the text was longer than the model reads and was cut")
     tokens: int
 

@@ -23,9 +23,12 @@ class TextScores:
     mood: Mood | None
     reason: str | None
     model: dict[str, str]
+    labels: list[str]
+    label_scores: dict[str, float]
 
     def as_record(self, characters: int, language: str) -> dict[str, Any]:
         return {"emotions": self.emotions, "top_emotion": self.top_emotion, "top_score": self.top_score,
+                "labels": self.labels, "label_scores": self.label_scores,
                 "truncated": self.truncated, "tokens": self.tokens, "characters": characters, "language": language}
 
 
@@ -58,8 +61,11 @@ class TextMoodService:
         except UnknownEmotionLabelError as error:
             # A served model with other labels still returns its scores; the mood is refused, not guessed.
             mood, reason = None, str(error)
+        # A model server still running an archive from before multi-label answers sends neither field.
+        labels = answer.get("labels") or [answer["top_emotion"]]
         return TextScores(emotions, answer["top_emotion"], answer["top_score"], answer["truncated"],
-                          answer["tokens"], mood, reason, answer["model"])
+                          answer["tokens"], mood, reason, answer["model"], labels,
+                          answer.get("label_scores") or emotions)
 
     async def analyze(self, text: str, language: str, owner_id: str | None = None) -> tuple[MoodEvent, TextScores]:
         self.validate(text, language)

@@ -73,3 +73,42 @@ def test_bad_text_fails_alone(archive: LoadedArchive, payload: bytes, status: in
     answers, statuses = archive.run([b"i feel happy", payload])
     assert statuses[1][0] == status and reason in answers[1]["error"]
     assert 0 not in statuses and answers[0]["top_emotion"] in OTHER_LABELS
+
+
+@pytest.fixture(scope="module")
+def multi_label_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, LoadedArchive]:
+    """The same multi-label network served both ways: PyTorch, and ONNX Runtime (--runtime onnx)."""
+    root = tmp_path_factory.mktemp("multi")
+    model_dir = make_tiny_classifier(root / "model", OTHER_LABELS, seed=3, thresholds=[0.5, 0.0, 1.0])
+    served = {}
+    for runtime in ("torch", "onnx"):
+        mar = build(model_dir, f"tiny-{runtime}", "0.0.2", root / "store", staging=root / f"staging-{runtime}",
+                    runtime=runtime)
+        loaded = load_archive(mar, root / "work")
+        loaded.handle(None, loaded.context)
+        served[runtime] = loaded
+    return served
+
+
+def test_a_multi_label_model_answers_every_label_over_its_threshold(
+        multi_label_dirs: dict[str, LoadedArchive]) -> None:
+    (answer,), _ = multi_label_dirs["torch"].run([b"i feel happy and sad today"])
+    scores = answer["label_scores"]
+    assert all(0 < s < 1 for s in scores.values()) and sum(scores.values()) != pytest.approx(1.0)
+    assert sum(answer["emotions"].values()) == pytest.approx(1.0, abs=1e-5), "the mood's weights still sum to 1"
+    # thresholds: calm 0.5, excited 0.0 (always passes), gloomy 1.0 (never, unless it is the top label)
+    expected = {"excited", answer["top_emotion"]} | ({"calm"} if scores["calm"] >= 0.5 else set())
+    assert set(answer["labels"]) == expected
+    assert answer["labels"] == sorted(answer["labels"], key=scores.__getitem__, reverse=True)
+
+
+def test_the_onnx_runtime_answers_as_pytorch_does(multi_label_dirs: dict[str, LoadedArchive]) -> None:
+    onnx_service = multi_label_dirs["onnx"].module._service
+    assert type(onnx_service.network).__name__ == "OnnxNetwork"
+    assert type(multi_label_dirs["torch"].module._service.network).__name__ == "TorchNetwork"
+    batch = [b"i am calm", b"so very sad today", ("i feel very happy " * 40).encode(), b"it was not the angry one"]
+    torch_answers, _ = multi_label_dirs["torch"].run(batch)
+    onnx_answers, _ = multi_label_dirs["onnx"].run(batch)
+    for ours, theirs in zip(onnx_answers, torch_answers, strict=True):
+        assert ours["label_scores"] == pytest.approx(theirs["label_scores"], abs=1e-5)
+        assert ours["labels"] == theirs["labels"] and ours["truncated"] == theirs["truncated"]
