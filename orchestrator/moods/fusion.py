@@ -1,7 +1,9 @@
 """One mood from a face part and a text part, fused in valence–arousal space.
 
-Rule: each available part is weighted by its confidence; the fused valence/arousal is the weighted
-mean, the fused label the more confident part's label. Parts farther apart than
+Rule: each available part is weighted by its evidence of a mood — the probability of its most likely
+emotion other than `neutral` — so a confident neutral part ("I'm heading to the shop") counts as no
+evidence rather than as a calm mood that drags the other part to the centre. The fused valence/arousal is
+the weighted mean, the fused label the label of the part with more evidence. Parts farther apart than
 `DISAGREEMENT_DISTANCE` on the valence–arousal plane are flagged instead of silently averaged.
 A part whose model server is down is reported as missing and the mood is fused from the rest; the call
 fails (503) only when no part could be computed. Bad input in any part is refused before any model runs.
@@ -17,7 +19,7 @@ from typing import Any
 from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError
 from orchestrator.moods.events import MoodEvent, MoodEventRepository
 from orchestrator.moods.face import FaceMoodService, FaceScores
-from orchestrator.moods.mapping import Mood, mood_as_dict
+from orchestrator.moods.mapping import NEUTRAL, Mood, mood_as_dict
 from orchestrator.moods.text import TextMoodService, TextScores
 
 # Half the unit circle's diameter: e.g. happy vs sad ≈ 1.97, happy vs surprise ≈ 0.97.
@@ -37,23 +39,39 @@ class Fusion:
                 "distance": None if self.distance is None else round(self.distance, 4)}
 
 
+def mood_evidence(mood: Mood) -> float:
+    """How much a part says about a mood: its most probable non-neutral emotion's probability (its
+    confidence when it has no probabilities or no neutral label)."""
+    affective = [p for label, p in mood.probabilities.items() if label != NEUTRAL]
+    if not affective or NEUTRAL not in mood.probabilities:
+        return mood.confidence
+    return max(affective)
+
+
+def _describe(name: str, mood: Mood) -> str:
+    if mood.label == NEUTRAL:
+        return f"{name} neutral {mood.confidence:.2f} (no evidence of a mood)"
+    return f"{name} confidence {mood.confidence:.2f}"
+
+
 def fuse(parts: dict[str, Mood]) -> Fusion:
     if not parts:
         raise ValueError("nothing to fuse")
-    confidences = {name: max(mood.confidence, 1e-9) for name, mood in parts.items()}
-    total = sum(confidences.values())
-    weights = {name: c / total for name, c in confidences.items()}
+    evidence = {name: max(mood_evidence(mood), 1e-9) for name, mood in parts.items()}
+    total = sum(evidence.values())
+    weights = {name: c / total for name, c in evidence.items()}
     valence = sum(weights[n] * m.valence for n, m in parts.items())
     arousal = sum(weights[n] * m.arousal for n, m in parts.items())
-    strongest = max(parts, key=confidences.__getitem__)
+    strongest = max(parts, key=evidence.__getitem__)
     confidence = sum(weights[n] * m.confidence for n, m in parts.items())
-    explanation = ", ".join(f"{name} confidence {parts[name].confidence:.2f}" for name in parts)
+    explanation = ", ".join(_describe(name, parts[name]) for name in parts)
     distance = None
     disagreement = False
     if len(parts) == 2:
         first, second = parts.values()
         distance = math.dist((first.valence, first.arousal), (second.valence, second.arousal))
-        disagreement = distance > DISAGREEMENT_DISTANCE
+        # A neutral part sits at the centre: far from a strong mood, but silent rather than in conflict.
+        disagreement = distance > DISAGREEMENT_DISTANCE and NEUTRAL not in (first.label, second.label)
         if disagreement:
             explanation += (f"; the parts disagree ({' vs '.join(m.label for m in parts.values())}, distance "
                             f"{distance:.2f} in valence-arousal): the weighted mean hides a conflict")

@@ -7,9 +7,10 @@ of 28 affect words): each label sits on the unit circle at its word's angle, val
 (surprise). "Disgust" is not among Russell's 28 words; it takes the angle of "distressed" (138.0°),
 the nearest unpleasant, moderately aroused term. "Neutral" is the circle's centre (no affect).
 
-The text model's labels (dair-ai emotion) use the same words where Russell has them: sadness = sad,
-joy = happy, anger = angry, fear = afraid, surprise = astonished. "Love" is not among the 28 words either;
-it takes the angle of "delighted" (24.9°), pleasant and more aroused than "happy". A label outside this
+The text models use the same words where Russell has them: sadness = sad, joy = happy, anger = angry,
+fear = afraid, surprise = astonished; sentiment 2.0.0's `disgust` and `neutral` are the face model's (distressed,
+the centre), so face and text place one emotion at one point. sentiment 1.0.0's "love" is not among the 28
+words; it takes the angle of "delighted" (24.9°), pleasant and more aroused than "happy". A label outside this
 table is refused with `UnknownEmotionLabelError` rather than guessed.
 """
 
@@ -46,6 +47,9 @@ def _position(angle: float | None) -> tuple[float, float]:
 EMOTION_VALENCE_AROUSAL: dict[str, tuple[float, float]] = {
     label: _position(angle) for label, angle in _RUSSELL_1980_ANGLES_DEG.items()
 }
+
+
+NEUTRAL = "neutral"
 
 
 class UnknownEmotionLabelError(ValueError):

@@ -11,7 +11,7 @@ from orchestrator.moods.mapping import (
     combine_moods,
     mood_from_probabilities,
 )
-from training.text_data import TEXT_LABELS
+from training.text_data import EKMAN_LABELS, TEXT_LABELS
 
 
 def one_hot(label: str) -> dict[str, float]:
@@ -66,3 +66,25 @@ def test_unknown_labels_are_refused_clearly() -> None:
 def test_no_faces_cannot_be_combined() -> None:
     with pytest.raises(ValueError):
         combine_moods([])
+
+
+def test_every_label_of_the_seven_label_text_model_has_a_position() -> None:
+    assert set(EKMAN_LABELS) <= set(EMOTION_VALENCE_AROUSAL)
+    same_word = {"anger": "angry", "joy": "happy", "sadness": "sad", "disgust": "disgust", "fear": "fear",
+                 "surprise": "surprise", "neutral": "neutral"}
+    for text_label, face_label in same_word.items():
+        assert EMOTION_VALENCE_AROUSAL[text_label] == EMOTION_VALENCE_AROUSAL[face_label], \
+            "face and text place the same emotion at the same point"
+
+
+def test_a_disgusted_text_is_unpleasant_and_moderately_aroused() -> None:
+    mood = mood_from_probabilities({label: 1.0 if label == "disgust" else 0.0 for label in EKMAN_LABELS})
+    assert mood.label == "disgust" and mood.valence < -0.5 and 0.3 < mood.arousal < 0.9
+
+
+def test_a_neutral_text_sits_at_the_centre_with_its_own_confidence() -> None:
+    scores = {"neutral": 0.82, "joy": 0.06, "sadness": 0.04, "anger": 0.02, "surprise": 0.03, "fear": 0.02,
+              "disgust": 0.01}
+    mood = mood_from_probabilities(scores)
+    assert mood.label == "neutral" and mood.confidence == pytest.approx(0.82)
+    assert math.hypot(mood.valence, mood.arousal) < 0.1
