@@ -29,7 +29,7 @@ from launcher.stack import Stack, StackConfig
 from training.text_data import DEFAULT_TEXT_DATASET, read_split
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MODEL_DIR = REPO_ROOT / "models" / "text-emotion-minilm-l6"
+MODEL_DIR = REPO_ROOT / "models" / "text-emotion-ekman-minilm-l6"  # the served default's weights
 LEVELS = (1, 8, 32)
 
 Call = Callable[[str], Awaitable[None]]
