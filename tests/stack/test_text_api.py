@@ -12,10 +12,12 @@ import pytest
 from bson import ObjectId
 from pymongo import MongoClient
 
+from archives.served import served_default_versions
 from export_scripts.build_sentiment_archive import build
 from launcher.stack import Stack, StackConfig
 from tests.support import images
 from tests.support.tiny_text_model import make_tiny_classifier
+from training.text_data import EKMAN_LABELS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,10 +36,11 @@ def test_text_mood_is_scored_mapped_and_stored(api: httpx.Client, embedded_stack
     response = post_text(api, {"text": "I am so happy and grateful today, everything went great!", "language": "en"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body["text"]["emotions"]) == {"sadness", "joy", "love", "anger", "fear", "surprise"}
+    assert tuple(body["text"]["emotions"]) == EKMAN_LABELS
     assert body["text"]["top_emotion"] == "joy" and body["text"]["truncated"] is False
+    assert body["text"]["labels"][0] == "joy" and set(body["text"]["label_scores"]) == set(EKMAN_LABELS)
     assert body["mood"]["label"] == "joy" and body["mood"]["valence"] > 0.5
-    assert body["model"]["name"] == "sentiment"
+    assert body["model"] == {"name": "sentiment", "version": served_default_versions()["sentiment"]}
     client: MongoClient[dict[str, Any]]
     with MongoClient(embedded_stack.mongo_url) as client:
         events = client[embedded_stack.config.mongo_database].mood_events
@@ -124,7 +127,7 @@ def odd_models_stack(tmp_path_factory: pytest.TempPathFactory, mongo_url: str,
     root = tmp_path_factory.mktemp("odd")
     store = store_with_face_model(root)
     model_dir = make_tiny_classifier(root / "tiny", ("calm", "excited", "gloomy"))
-    build(model_dir, "sentiment", "1.0.0", store, staging=root / "staging")  # 1.0.0: served as sentiment.mar
+    build(model_dir, "sentiment", served_default_versions()["sentiment"], store, staging=root / "staging")
     with Stack(StackConfig(run_dir=root / "run", mongo_url=mongo_url, mongo_database=mongo_database,
                            model_store=store)) as stack:
         yield stack

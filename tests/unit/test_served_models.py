@@ -143,10 +143,24 @@ def test_a_version_may_override_its_model_serving(tmp_path: Path) -> None:
     assert emotion.version("1.0.0").build_args() == ["--version", "1.0.0", "--classifier", "mini_xception"]
 
 
+def test_a_versions_own_keys_are_its_build_options(tmp_path: Path) -> None:
+    text = VALID.replace('"2.0.0": {classifier: expression_vgg}',
+                         '"2.0.0": {classifier: expression_vgg, model_dir: models/x, runtime: onnx}')
+    served = load_served_models(write_models(tmp_path, text))["emotion"].version("2.0.0")
+    assert served.classifier == "expression_vgg"
+    assert served.build_args() == ["--version", "2.0.0", "--classifier", "expression_vgg",
+                                   "--model-dir", "models/x", "--runtime", "onnx"]
+    sentiment = load_served_models()["sentiment"]
+    assert sentiment.default_version.build_args() == [
+        "--version", "2.0.0", "--model-dir", "models/text-emotion-ekman-minilm-l6", "--runtime", "onnx"]
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (('"2.0.0": {classifier', '2.0: {classifier'), "quote the version"),
     (('default: "2.0.0"', 'default: "3.0.0"'), "not one of its versions"),
     (("batchSize: 4", "batchsize: 4"), "unknown keys"),
+    (("{classifier: expression_vgg}", "{classifier: 3}"), "classifier must be a name"),
+    (("{classifier: expression_vgg}", "{runtim: onnx}"), "unknown keys"),
     ((", responseTimeout: 60", ""), "missing responseTimeout"),
     (("workers: 2", "workers: 0"), "workers must be"),
     (("    build: export_scripts.build_emotion_archive\n", ""), "build must name"),
