@@ -22,6 +22,7 @@ import tinysoundfont
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from music.events import STEPS_PER_QUARTER, melody_notes
+from music.piece import Part, PartNote, Piece
 
 SOUNDFONT_PATH = Path(pretty_midi.__file__).resolve().parent / "TimGM6mb.sf2"
 DEFAULT_SAMPLE_RATE = 44100
@@ -32,39 +33,59 @@ DRUM_CHANNEL = 9
 _LIMITER_WINDOW_SECONDS = 0.005
 
 
+def _check_tempo(tempo_bpm: float) -> None:
+    if not (math.isfinite(tempo_bpm) and tempo_bpm > 0):
+        raise ValueError(f"tempo_bpm must be a finite number > 0, got {tempo_bpm}")
+
+
+def _instrument(part: Part, seconds_per_step: float, transpose: int) -> pretty_midi.Instrument:
+    if not 0 <= part.program <= 127:
+        raise ValueError(f"program must be a General MIDI program 0–127, got {part.program}")
+    program = int(part.program)  # numpy integers in, plain ints into the file
+    instrument = pretty_midi.Instrument(program=program, is_drum=part.is_drum, name=part.name if part.is_drum
+                                        else pretty_midi.program_to_instrument_name(program))
+    shift = 0 if part.is_drum else int(transpose)  # percussion keys name instruments, not pitches
+    for note in part.notes:
+        pitch = note.pitch + shift
+        if not 0 <= pitch <= 127:
+            raise ValueError(f"pitch {note.pitch} transposed by {transpose} leaves the MIDI range 0–127")
+        if not 1 <= note.velocity <= 127:
+            raise ValueError(f"velocity must be 1–127, got {note.velocity}")
+        instrument.notes.append(pretty_midi.Note(velocity=int(note.velocity), pitch=pitch,
+                                                 start=note.start_step * seconds_per_step,
+                                                 end=note.end_step * seconds_per_step))
+    return instrument
+
+
+def piece_midi(piece: Piece, tempo_bpm: float, transpose: int = 0) -> pretty_midi.PrettyMIDI:
+    """The piece as a PrettyMIDI: one track per part (in `PARTS` order), 4/4, each step a 16th note at
+    `tempo_bpm`; pitched parts shifted by `transpose` semitones."""
+    _check_tempo(tempo_bpm)
+    seconds_per_step = 60.0 / tempo_bpm / STEPS_PER_QUARTER
+    midi = pretty_midi.PrettyMIDI(initial_tempo=float(tempo_bpm))
+    midi.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
+    midi.instruments = [_instrument(part, seconds_per_step, transpose) for part in piece.parts.values()]
+    return midi
+
+
+def midi_bytes(midi: pretty_midi.PrettyMIDI) -> bytes:
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    return buffer.getvalue()
+
+
 def melody_to_midi(events: np.ndarray, tempo_bpm: float, program: int, velocity: int, transpose: int = 0) -> bytes:
     """A Standard MIDI File (bytes) playing the melody on one General MIDI `program` (0–127).
 
     Each event step is a 16th note at `tempo_bpm` (4/4 time signature); notes are `melody_notes(events)`
     shifted by `transpose` semitones, all at `velocity` (1–127).
     """
-    if not 0 <= program <= 127:
-        raise ValueError(f"program must be a General MIDI program 0–127, got {program}")
     if not 1 <= velocity <= 127:
         raise ValueError(f"velocity must be 1–127, got {velocity}")
-    if not (math.isfinite(tempo_bpm) and tempo_bpm > 0):
-        raise ValueError(f"tempo_bpm must be a finite number > 0, got {tempo_bpm}")
-    program, velocity = int(program), int(velocity)  # numpy integers in, plain ints into the file
-    seconds_per_step = 60.0 / tempo_bpm / STEPS_PER_QUARTER
-    midi = pretty_midi.PrettyMIDI(initial_tempo=float(tempo_bpm))
-    midi.time_signature_changes.append(pretty_midi.TimeSignature(4, 4, 0.0))
-    instrument = pretty_midi.Instrument(program=program, name=pretty_midi.program_to_instrument_name(program))
-    for note in melody_notes(np.asarray(events)):
-        pitch = note.pitch + int(transpose)
-        if not 0 <= pitch <= 127:
-            raise ValueError(f"pitch {note.pitch} transposed by {transpose} leaves the MIDI range 0–127")
-        instrument.notes.append(
-            pretty_midi.Note(
-                velocity=velocity,
-                pitch=pitch,
-                start=note.start_step * seconds_per_step,
-                end=note.end_step * seconds_per_step,
-            )
-        )
-    midi.instruments.append(instrument)
-    buffer = io.BytesIO()
-    midi.write(buffer)
-    return buffer.getvalue()
+    events = np.asarray(events)
+    melody = Part("melody", program, notes=[PartNote(n.pitch, n.start_step, n.end_step, int(velocity))
+                                            for n in melody_notes(events)])
+    return midi_bytes(piece_midi(Piece({"melody": melody}, [], len(events)), tempo_bpm, transpose))
 
 
 @functools.cache
@@ -178,6 +199,31 @@ def loudness_normalize(
         gain_db += error
         result = peak_limit(samples * 10 ** (gain_db / 20), sample_rate, ceiling)
     return result.astype(np.float32)
+
+
+def render_stems(midi: pretty_midi.PrettyMIDI, names: list[str], sample_rate: int = DEFAULT_SAMPLE_RATE,
+                 target_lufs: float = -16.0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The mix and one stem per track (named by `names`, in track order), float32 mono of equal length.
+
+    Each track is rendered alone and the mix is their sum, so the stems add up to the mix; one gain brings the
+    mix to `target_lufs` and is applied to every stem too (a muted stem leaves the others as loud as they were
+    in the mix); peaks over the ceiling are limited in each signal.
+    """
+    if len(names) != len(midi.instruments):
+        raise ValueError(f"{len(midi.instruments)} tracks but {len(names)} stem names")
+    rendered = []
+    for instrument in midi.instruments:
+        single = pretty_midi.PrettyMIDI()  # notes carry their times in seconds: the tempo is not needed
+        single.instruments = [instrument]
+        rendered.append(render_audio(single, sample_rate).astype(np.float64))
+    length = max((len(stem) for stem in rendered), default=0)
+    stems = [np.pad(stem, (0, length - len(stem))) for stem in rendered]
+    mix = np.sum(stems, axis=0) if stems else np.zeros(0)
+    loudness = integrated_loudness(mix, sample_rate)
+    gain = 10 ** ((target_lufs - loudness) / 20) if math.isfinite(loudness) else 1.0
+    normalized_mix = loudness_normalize(mix, sample_rate, target_lufs)
+    return normalized_mix, {name: peak_limit(stem * gain, sample_rate).astype(np.float32)
+                            for name, stem in zip(names, stems, strict=True)}
 
 
 # libsndfile's Vorbis encoder segfaults on one large write (here: ≥ ~60 s of 44.1 kHz audio in one
