@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archives.builder import REPO_ROOT, ArchiveSpec, build_archive, model_dir_archive_cli
+from music.phrase_forms import FORMS_FILE
 from networks.melody_rnn import CONFIG_FILE, WEIGHTS_FILE, load_melody_rnn
 
 MELODY_ARCHIVE_VERSION = "1.0.0"
@@ -21,9 +22,7 @@ DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "melody-rnn"
 def build(model_dir: Path, name: str, version: str, model_store: Path, staging: Path | None = None) -> Path:
     load_melody_rnn(model_dir)  # refuse a directory the handler could not load
     extra = [model_dir / CONFIG_FILE]
-    card = model_dir / "README.md"
-    if card.exists():
-        extra.append(card)
+    extra += [path for path in (model_dir / FORMS_FILE, model_dir / "README.md") if path.exists()]
     spec = ArchiveSpec(
         name=name,
         version=version,

@@ -7,8 +7,9 @@ on tonic C — preferring, among those, the one nearest the requested density; r
 candidate are resampled with fresh candidates, up to `max_rounds`. Every candidate draws from its own
 seeded stream, so the same request gives the same melody whatever shares its batch.
 
-Melodies come back in C (pitches 48–83 on a 16th-note grid, Magenta's event encoding); transposing,
-tempo, instrument and rendering are the caller's.
+With the model's phrase forms (music.phrase_forms), each candidate follows a form drawn from the training
+tunes': its planned bars repeat earlier ones. Melodies come back in C (pitches 48–83 on a 16th-note grid,
+Magenta's event encoding); transposing, tempo, instrument and rendering are the caller's.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from music.encoding import encoding_by_name
 from music.events import STEPS_PER_BAR
 from music.key_finding import Key, find_key, key_correlation
 from music.mood_targets import DEFAULT_TEMPERATURE
+from music.phrase_forms import FORMS_FILE, PhraseForms, copy_plan
 from networks.melody_rnn import load_melody_rnn
 from networks.melody_sampler import SamplingRequest, sample_melodies
 
@@ -36,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "max_bars": 64,
     "max_temperature": 4.0,
     "primer_pitch": 60,  # every melody starts on its tonic, C4
+    "phrase_forms": True,  # repeat bars as the training tunes do, where the model directory has their forms
+    "repeat_share": 0.65,  # probability that each repeat a drawn form plans is kept
 }
 TONIC = 0  # generated melodies are in C; the caller transposes
 
@@ -71,6 +75,10 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
         self.encoding = encoding_by_name(self.model.config.encoding)
         conditioning = metadata.get("conditioning")
         self.density_scale = DensityScale.from_dict(conditioning["density"]) if conditioning else None
+        forms_file = model_dir / FORMS_FILE
+        use_forms = str(self.settings["phrase_forms"]).lower() not in ("false", "0", "no")
+        self.phrase_forms = (PhraseForms.from_dict(json.loads(forms_file.read_text()))
+                             if forms_file.is_file() and use_forms else None)
 
     def preprocess_one(self, payload: bytes) -> MelodyRequest:
         try:
@@ -106,6 +114,17 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
         target = self.density_scale.notes_per_bar_at(request.density)
         return target, condition_vector(request.mode, target, self.density_scale)
 
+    def _plan(self, request: MelodyRequest, round_index: int, candidate: int) -> np.ndarray | None:
+        """This candidate's copy plan: a phrase form drawn from the training tunes' (its own seeded draw)."""
+        if self.phrase_forms is None:
+            return None
+        rng = np.random.default_rng([request.seed, round_index, candidate, 1])
+        form = self.phrase_forms.draw(rng)
+        # Each planned repeat is kept with this probability: the model repeats a few bars on its own, so
+        # keeping every one would repeat more than the tunes the forms come from.
+        share = float(self.settings["repeat_share"])
+        return copy_plan(tuple(lag if rng.random() < share else 0 for lag in form), request.bars)
+
     def inference(self, batch: list[MelodyRequest]) -> list[GeneratedMelody]:
         candidates, max_rounds = int(self.settings["candidates"]), int(self.settings["max_rounds"])
         primer = np.array([int(self.settings["primer_pitch"])], dtype=np.int16)
@@ -118,7 +137,8 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
                 break
             sampling = [
                 SamplingRequest(primer, batch[i].bars * STEPS_PER_BAR, batch[i].temperature,
-                                np.random.default_rng([batch[i].seed, round_index, c]), cues[i][1])
+                                np.random.default_rng([batch[i].seed, round_index, c]), cues[i][1],
+                                self._plan(batch[i], round_index, c))
                 for i in pending for c in range(candidates)
             ]
             melodies = sample_melodies(self.model, self.encoding, sampling)

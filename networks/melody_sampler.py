@@ -2,7 +2,8 @@
 
 Every melody in a batch draws its random numbers from its own numpy Generator (inverse-CDF sampling),
 so a request's seed fixes its melody whatever else shares the batch — torch's global or per-batch
-generators would tie one request's notes to its neighbours'.
+generators would tie one request's notes to its neighbours'. A request may carry a copy plan (a phrase
+form): planned steps repeat an earlier step instead of being sampled, and the network conditions on them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class SamplingRequest:
     temperature: float
     rng: np.random.Generator
     condition: np.ndarray | None = None  # [condition_size]
+    # [total_steps]: the earlier step each step copies, -1 where the model samples (music.phrase_forms)
+    copy_from: np.ndarray | None = None
 
 
 @torch.inference_mode()
@@ -57,6 +60,10 @@ def sample_melodies(model: MelodyRNN, encoding: MelodyEncoding, requests: list[S
         for row, request in enumerate(requests):
             if step + 1 < primer_lengths[row] or step + 1 >= request.total_steps:
                 continue  # still inside this row's primer, or this melody is complete
+            if request.copy_from is not None and request.copy_from[step + 1] >= 0:
+                # A planned repeat: the event is copied, and the network reads it next step like its own.
+                events[row, step + 1] = events[row, request.copy_from[step + 1]]
+                continue
             draw = request.rng.random() * cumulative[row, -1]
             index = int(min(np.searchsorted(cumulative[row], draw, side="right"), cumulative.shape[1] - 1))
             events[row, step + 1] = encoding.class_to_event(index, events[row, : step + 1])
