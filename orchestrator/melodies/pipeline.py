@@ -1,4 +1,4 @@
-"""One melody job, start to finish: generate (melody model) → render (MIDI, WAV, OGG) → upload (S3).
+"""One melody job, start to finish: generate (melody model) → arrange and render (MIDI, mix, stems) → upload (S3).
 
 Every stage is mirrored in the job document and published as a progress event. The pipeline is
 idempotent: a retried job that already succeeded does nothing, and objects are written under keys fixed
@@ -11,12 +11,15 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from music.rendering import encode_ogg, encode_wav, loudness_normalize, melody_to_midi, render_audio
+from music.accompaniment import arrange
+from music.harmony import PITCH_CLASS_NAMES, Chord
+from music.rendering import encode_ogg, encode_wav, midi_bytes, piece_midi, render_stems
 from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError
 from orchestrator.inference.client import InferenceBackend
 from orchestrator.melodies.files import RESULT_FILES, result_key
@@ -29,10 +32,8 @@ logger = logging.getLogger(__name__)
 MELODY_MODEL = "melody"
 SAMPLE_RATE = 44100
 TARGET_LUFS = -16.0
+ENCODE_THREADS = 2
 Heartbeat = Callable[[], Awaitable[Any]]
-
-
-PITCH_CLASS_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 
 
 def delivered_key(generated: dict[str, Any] | None, transpose: int) -> dict[str, Any] | None:
@@ -44,20 +45,32 @@ def delivered_key(generated: dict[str, Any] | None, transpose: int) -> dict[str,
 
 
 @dataclass(frozen=True)
-class RenderedMelody:
-    midi: bytes
-    wav: bytes
-    ogg: bytes
+class RenderedPiece:
+    files: dict[str, bytes]  # by kind (orchestrator.melodies.files.RESULT_FILES)
     seconds: float
+    chords: list[str]  # one per bar, in the delivered key
+    parts: list[str]
 
 
-def render(events: np.ndarray, parameters: dict[str, Any]) -> RenderedMelody:
-    """CPU work, run in a thread: MIDI at the requested tempo/instrument, then loudness-normalised audio."""
-    midi = melody_to_midi(events, parameters["tempo_bpm"], parameters["instrument"], parameters["velocity"],
-                          parameters["transpose"])
-    audio = loudness_normalize(render_audio(midi, SAMPLE_RATE), SAMPLE_RATE, TARGET_LUFS)
-    return RenderedMelody(midi, encode_wav(audio, SAMPLE_RATE), encode_ogg(audio, SAMPLE_RATE),
-                          len(audio) / SAMPLE_RATE)
+def render(events: np.ndarray, parameters: dict[str, Any], key: dict[str, Any] | None) -> RenderedPiece:
+    """CPU work, run in a thread: arrange the parts under the melody (in the key the model found, C when none),
+    write one MIDI track per part at the requested tempo and instrument, render the mix and each part's stem."""
+    tonic, mode = (int(key["tonic"]), str(key["mode"])) if key else (0, str(parameters["mode"]))
+    parts = tuple(parameters.get("parts", ["melody"]))  # jobs stored before parts existed made a melody alone
+    piece = arrange(events, tonic, mode, float(parameters["mood"]["arousal"]), parameters["instrument"],
+                    parameters["velocity"], parts)
+    midi = piece_midi(piece, parameters["tempo_bpm"], parameters["transpose"])
+    mix, stems = render_stems(midi, list(piece.parts), SAMPLE_RATE, TARGET_LUFS)
+    signals = {"wav": (encode_wav, mix), "ogg": (encode_ogg, mix)}
+    if len(stems) > 1:
+        signals |= {f"stem_{name}": (encode_ogg, stem) for name, stem in stems.items()}
+    # libsndfile encodes without the GIL: the files of one job are encoded side by side.
+    with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
+        encoded = {kind: pool.submit(encode, signal, SAMPLE_RATE) for kind, (encode, signal) in signals.items()}
+        files = {"midi": midi_bytes(midi)} | {kind: future.result() for kind, future in encoded.items()}
+    transpose = int(parameters["transpose"])
+    chords = [Chord(c.numeral, (c.root + transpose) % 12, c.tones, c.quality).name for c in piece.chords]
+    return RenderedPiece(files, len(mix) / SAMPLE_RATE, chords if len(piece.parts) > 1 else [], list(piece.parts))
 
 
 class MelodyPipeline:
@@ -90,18 +103,20 @@ class MelodyPipeline:
         events = np.array(answer["events"], dtype=np.int16)
 
         await self._report(job_id, JobStage.RENDERING, 0.45, attempt, heartbeat)
-        rendered = await asyncio.to_thread(render, events, parameters)
+        rendered = await asyncio.to_thread(render, events, parameters, answer.get("key"))
 
         await self._report(job_id, JobStage.UPLOADING, 0.75, attempt, heartbeat)
         keys = []
-        for kind, data in (("midi", rendered.midi), ("wav", rendered.wav), ("ogg", rendered.ogg)):
+        for kind, data in rendered.files.items():
             key = result_key(job.owner_id, job_id, kind)
             await self.objects.put_bytes(key, data, RESULT_FILES[kind].media_type)
             keys.append(key)
-            await self._report(job_id, JobStage.UPLOADING, 0.75 + 0.08 * len(keys), attempt, heartbeat)
+            await self._report(job_id, JobStage.UPLOADING, 0.75 + 0.24 * len(keys) / len(rendered.files), attempt,
+                               heartbeat)
         result = {
             "key": delivered_key(answer.get("key"), int(parameters["transpose"])), "key_check": answer.get("key_check"),
             "notes_per_bar": answer.get("notes_per_bar"), "target_notes_per_bar": answer.get("target_notes_per_bar"),
+            "parts": rendered.parts, "chords": rendered.chords,
             "seconds": round(rendered.seconds, 2), "model": answer.get("model"),
         }
         await self._report(job_id, JobStage.DONE, 1.0, attempt, heartbeat, result_keys=keys, result=result)

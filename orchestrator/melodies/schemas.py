@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -11,6 +11,9 @@ from music.instruments import GENERAL_MIDI_INSTRUMENTS
 from music.mood_targets import DEFAULT_TEMPERATURE
 from orchestrator.http.bodies import INTEGRAL, JsonInt, RequestModel
 from orchestrator.moods.schemas import MoodSpec
+
+Part = Literal["melody", "chords", "bass", "drums"]  # music.piece.PARTS, spelled out for the schema
+ALL_PARTS: tuple[Part, ...] = get_args(Part)
 
 
 class GenerationJobOut(BaseModel):
@@ -23,8 +26,9 @@ class GenerationJobOut(BaseModel):
     parameters: dict[str, Any]
     result_keys: list[str] = Field(description="Object-store keys of the results")
     result: dict[str, Any] | None = Field(default=None, description="What was generated (key found, density …)")
-    files: dict[str, str] | None = Field(default=None, description="Presigned download URLs (midi, wav, ogg) "
-                                         "once the job succeeded")
+    files: dict[str, str] | None = Field(default=None, description="Presigned download URLs once the job "
+                                         "succeeded: midi (a track per part), wav and ogg (the mix), and with several "
+                                         "parts one OGG stem each (stem_melody, stem_chords, stem_bass, stem_drums)")
     error: str | None
     created_at: datetime
     updated_at: datetime
@@ -50,6 +54,10 @@ class MelodyRequest(RequestModel):
     instrument: JsonInt | str = Field(default=0, json_schema_extra=_instrument_names,
                                   description="General MIDI program 0–127, or its name exactly as listed (e.g. "
                                   "\"Acoustic Grand Piano\", \"Flute\")")
+    parts: list[Part] = Field(default_factory=lambda: list(ALL_PARTS), min_length=1, max_length=len(ALL_PARTS),
+                              description="The parts to make: the melody, chords and a bass line under it, and "
+                              "drums when the mood's arousal is at least 0.3 (they are left out below). "
+                              "[\"melody\"] gives the melody alone")
     temperature: float = Field(default=DEFAULT_TEMPERATURE, gt=0, le=4,
                                description="Sampling temperature: lower is safer, higher more adventurous")
     # Below 2^53 so JavaScript clients read it back exactly.

@@ -8,12 +8,15 @@ retried by its owner.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
+from music.accompaniment import DRUMS_FROM_AROUSAL
 from music.instruments import PROGRAM_BY_NAME, spelled_like
 from music.mood_targets import melody_targets
+from music.piece import PARTS
 from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError, TooManyAttemptsError
-from orchestrator.melodies.files import RESULT_FILES
+from orchestrator.melodies.files import RESULT_FILES, result_kind
 from orchestrator.melodies.jobs import GenerationJob, GenerationJobRepository, JobStage, JobState, new_job_document
 from orchestrator.melodies.queue import JobQueue
 from orchestrator.melodies.schemas import MelodyRequest
@@ -39,6 +42,16 @@ def resolve_instrument(instrument: int | str) -> int:
     return program
 
 
+def resolve_parts(parts: Sequence[str], arousal: float) -> list[str]:
+    """The parts a request gets, in track order: drums only for an aroused mood (422 when nothing is left)."""
+    wanted = [part for part in PARTS if part in parts]
+    made = [part for part in wanted if part != "drums" or arousal >= DRUMS_FROM_AROUSAL]
+    if not made:
+        raise InvalidInputError(422, f"drums play only for a mood with arousal ≥ {DRUMS_FROM_AROUSAL} (this one has "
+                                     f"{arousal:.2f}); ask for another part too")
+    return made
+
+
 def resolve_parameters(request: MelodyRequest, mood: ResolvedMood) -> dict[str, Any]:
     """The full, stored recipe of a melody: everything needed to make the same one again."""
     label, valence, arousal = mood
@@ -50,6 +63,7 @@ def resolve_parameters(request: MelodyRequest, mood: ResolvedMood) -> dict[str, 
         "bars": request.bars,
         "tempo_bpm": request.tempo if request.tempo is not None else targets.tempo_bpm,
         "instrument": resolve_instrument(request.instrument),
+        "parts": resolve_parts(request.parts, arousal),
         "velocity": targets.velocity,
         "transpose": targets.transpose,
         "temperature": request.temperature,
@@ -109,5 +123,6 @@ class MelodyService:
         """Presigned links to a succeeded job's files, by kind (midi, wav, ogg); None before it succeeded."""
         if job.state is not JobState.SUCCEEDED or not job.result_keys:
             return None
+        kinds = {key: result_kind(key) for key in job.result_keys}
         return {kind: await self.objects.presigned_get_url(key, RESULT_FILES[kind].file_name)
-                for kind, key in zip(RESULT_FILES, job.result_keys, strict=False)}
+                for key, kind in kinds.items() if kind is not None}

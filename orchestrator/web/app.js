@@ -318,7 +318,7 @@ const melodyMessage = $("melody-message");
 const STAGES = {
   queued: "waiting for a worker",
   generating: "composing the melody",
-  rendering: "rendering the audio",
+  rendering: "arranging the parts and rendering the audio",
   uploading: "uploading the files",
   done: "done",
   failed: "failed",
@@ -347,6 +347,7 @@ function showMelody(job) {
     link.href = files[kind] ?? "";
     link.hidden = !files[kind];
   }
+  showParts(files, job.result?.parts ?? []);
   const result = job.result ?? {};
   const key = result.key ? `${result.key.tonic} ${result.key.mode}` : "";
   const tempo = job.parameters?.tempo_bpm ? `${Math.round(job.parameters.tempo_bpm)} bpm` : "";
@@ -356,6 +357,36 @@ function showMelody(job) {
     ". The download links work for an hour.";
   $("melody-result").hidden = false;
 }
+
+// Each part's stem in its own <audio>, started together; a ticked box is a part heard, an unticked one muted.
+function showParts(files, parts) {
+  const toggles = $("melody-part-toggles");
+  toggles.replaceChildren();
+  const stems = parts.filter((part) => files[`stem_${part}`]);
+  $("melody-parts").hidden = stems.length < 2;
+  for (const part of stems) {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    const player = document.createElement("audio");
+    box.type = "checkbox";
+    box.checked = true;
+    box.id = `part-${part}`;
+    player.id = `stem-${part}`;
+    player.preload = "auto";
+    player.src = files[`stem_${part}`];
+    box.addEventListener("change", () => { player.muted = !box.checked; });
+    label.append(box, ` ${part}`, player);
+    toggles.append(label);
+  }
+}
+
+$("play-parts").addEventListener("click", () => {
+  $("melody-audio").pause();
+  for (const player of $("melody-part-toggles").querySelectorAll("audio")) {
+    player.currentTime = 0;
+    player.play().catch(() => say(melodyMessage, "The browser would not play the parts.", "error"));
+  }
+});
 
 async function runMelody(start) {
   $("melody-result").hidden = true;

@@ -392,6 +392,12 @@ def test_sign_up_sign_in_history_and_a_melody_with_live_progress(browser: WebDri
     assert played.status_code == 200 and played.content[:4] in (b"OggS", b"RIFF")
     for kind in ("midi", "wav", "ogg"):
         assert (by_id(browser, f"download-{kind}").get_attribute("href") or "").startswith("http")
+    # Every part the job made can be muted: its stem has a player and a box that mutes it.
+    assert by_id(browser, "melody-parts").is_displayed()
+    assert (by_id(browser, "stem-melody").get_attribute("src") or "").startswith("http")
+    by_id(browser, "part-chords").click()
+    assert browser.execute_script("return document.getElementById('stem-chords').muted") is True
+    assert browser.execute_script("return document.getElementById('stem-melody').muted") is False
     assert "bpm" in by_id(browser, "melody-summary").text
     final = screenshot(browser, shots / "5-signed-in-melody.png")
     copy_if_ignored(final)

@@ -42,7 +42,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_completes(stack: Stack,
     stack.restart_service("worker")
     done = wait_for_job(api, user, job["id"], timeout_s=90)
     assert done["state"] == "succeeded", done
-    assert done["attempts"] >= 2 and set(done["files"]) == {"midi", "wav", "ogg"}
+    assert done["attempts"] >= 2 and {"midi", "wav", "ogg", "stem_melody"} <= set(done["files"])
 
 
 def test_queued_jobs_survive_a_redis_restart(stack: Stack, api: httpx.Client, user: dict[str, str]) -> None:

@@ -17,8 +17,8 @@ from websockets.exceptions import ConnectionClosedError
 from websockets.sync.client import connect
 
 from launcher.stack import Stack
+from music.harmony import PITCH_CLASS_NAMES
 from music.key_finding import find_key
-from orchestrator.melodies.pipeline import PITCH_CLASS_NAMES
 from tests.support.api_client import job_events, new_user, request_melody, token_of, wait_for_job
 
 
@@ -59,15 +59,18 @@ def test_a_sad_melody_end_to_end_with_progress_over_websocket(api: httpx.Client,
     assert [order.index(s) for s in stages] == sorted(order.index(s) for s in stages)  # never backwards
     assert [e["progress"] for e in events] == sorted(e["progress"] for e in events)
     finished = events[-1]["job"]
-    assert finished["state"] == "succeeded" and set(finished["files"]) == {"midi", "wav", "ogg"}
+    # Sad is calm: melody, chords and bass, no drums; one stem per part beside the mix.
+    assert finished["state"] == "succeeded" and finished["result"]["parts"] == ["melody", "chords", "bass"]
+    assert set(finished["files"]) == {"midi", "wav", "ogg", "stem_melody", "stem_chords", "stem_bass"}
+    assert len(finished["result"]["chords"]) == 4
 
-    notes = midi_notes(download(finished["files"]["midi"]))
     score = pretty_midi.PrettyMIDI(io.BytesIO(download(finished["files"]["midi"])))
-    assert notes and score.instruments[0].program == 73
+    notes = [(n.pitch, n.start, n.end) for n in score.instruments[0].notes]  # the melody's track
+    assert notes and score.instruments[0].program == 73 and len(score.instruments) == 3
     assert score.get_tempo_changes()[1][0] == pytest.approx(parameters["tempo_bpm"], rel=1e-3)
-    for kind in ("wav", "ogg"):
+    for kind in ("wav", "ogg", "stem_melody", "stem_chords", "stem_bass"):
         audio, rate = soundfile.read(io.BytesIO(download(finished["files"][kind])))
-        assert rate == 44100 and np.abs(audio).max() > 0.05
+        assert rate == 44100 and np.abs(audio).max() > 0.02
         assert len(audio) / rate == pytest.approx(finished["result"]["seconds"], abs=0.05)
     if finished["result"]["key_check"]["passed"]:  # the file itself is heard in the reported key
         pitches = np.full(int(notes[-1][2] * 100) + 1, -2, dtype=np.int16)  # any grid works for the key
@@ -89,7 +92,29 @@ def test_same_seed_and_parameters_give_the_same_melody(api: httpx.Client, user: 
     assert midi_notes(midis[0]) != midi_notes(midis[2])
 
 
+def test_parts_melody_alone_is_the_bare_line_and_the_same_melody(api: httpx.Client, user: dict[str, str]) -> None:
+    mood = {"valence": 0.6, "arousal": 0.8}
+    alone = request_melody(api, user, mood=mood, bars=4, seed=77, parts=["melody"])
+    full = request_melody(api, user, mood=mood, bars=4, seed=77)
+    alone, full = (wait_for_job(api, user, j["id"]) for j in (alone, full))
+    assert set(alone["files"]) == {"midi", "wav", "ogg"} and alone["result"]["parts"] == ["melody"]
+    assert full["result"]["parts"] == ["melody", "chords", "bass", "drums"]
+    assert {f"stem_{part}" for part in full["result"]["parts"]} <= set(full["files"])
+    bare = pretty_midi.PrettyMIDI(io.BytesIO(download(alone["files"]["midi"])))
+    piece = pretty_midi.PrettyMIDI(io.BytesIO(download(full["files"]["midi"])))
+    assert len(bare.instruments) == 1 and [i.is_drum for i in piece.instruments] == [False, False, False, True]
+    assert midi_notes(download(alone["files"]["midi"])) == [
+        (n.pitch, round(n.start, 4), round(n.end, 4)) for n in piece.instruments[0].notes]
+
+
+def test_drums_alone_for_a_calm_mood_is_422_with_the_reason(api: httpx.Client, user: dict[str, str]) -> None:
+    response = api.post("/v1/melodies", headers=user, json={"mood": {"label": "calm"}, "parts": ["drums"]})
+    assert response.status_code == 422 and "arousal" in response.json()["detail"]
+
+
 @pytest.mark.parametrize(("body", "rule"), [
+    ({"parts": []}, "at least 1 item"),
+    ({"parts": ["piano"]}, "'melody', 'chords', 'bass' or 'drums'"),
     ({"bars": 0}, "greater than or equal to 1"),
     ({"bars": 65}, "less than or equal to 64"),
     ({"instrument": 128}, "General MIDI program from 0 to 127"),
@@ -137,5 +162,6 @@ def test_account_deletion_removes_the_files(api: httpx.Client) -> None:
     assert download(job["files"]["ogg"])
     deleted = api.delete("/v1/users/me", headers=owner)
     assert deleted.status_code == 200, deleted.text
-    assert deleted.json()["deleted"]["files"] == 3 and deleted.json()["deleted"]["generation_jobs"] == 1
+    assert deleted.json()["deleted"]["files"] == len(job["result_keys"]) == 6  # MIDI, mix WAV + OGG, 3 stems
+    assert deleted.json()["deleted"]["generation_jobs"] == 1
     assert httpx.get(job["files"]["ogg"], timeout=10).status_code == 404
