@@ -77,6 +77,21 @@ def bar_repetition_rate(events: np.ndarray) -> float:
     return repeated / bars
 
 
+def two_bar_repetition_rate(events: np.ndarray) -> float:
+    """Share of the bar-aligned 2-bar windows (one starting at every bar) whose events equal an earlier
+    window's: how often a 2-bar pattern comes back, as a phrase does in a song; 0 under 4 bars."""
+    windows = len(events) // STEPS_PER_BAR - 1
+    if windows < 3:
+        return 0.0
+    seen: set[bytes] = set()
+    repeated = 0
+    for bar in range(windows):
+        key = np.asarray(events[bar * STEPS_PER_BAR : (bar + 2) * STEPS_PER_BAR], dtype=np.int16).tobytes()
+        repeated += key in seen
+        seen.add(key)
+    return repeated / windows
+
+
 def melody_features(events: np.ndarray) -> dict[str, np.ndarray]:
     """MGEval's features of one melody, each a float64 vector (scalars have length 1), keyed as `FEATURES`.
 

@@ -19,6 +19,7 @@ from benchmarks.melody_metrics import (
     melody_tokens,
     overlap_scores,
     summarize_melodies,
+    two_bar_repetition_rate,
 )
 from music.events import NO_EVENT, NOTE_OFF, STEPS_PER_BAR
 
@@ -209,3 +210,14 @@ def test_summarize_melodies() -> None:
         None,
         0.0,
     )
+
+
+def test_two_bar_repetition_counts_windows_that_come_back() -> None:
+    a, b = np.full(STEPS_PER_BAR, NO_EVENT, dtype=np.int16), np.full(STEPS_PER_BAR, NO_EVENT, dtype=np.int16)
+    a[0], b[0] = 60, 67
+    tune = np.concatenate([a, b, a, b, a])  # windows ab, ba, ab, ba: the last two come back
+    assert two_bar_repetition_rate(tune) == 0.5
+    assert two_bar_repetition_rate(np.concatenate([a, b, b])) == 0.0  # under 4 bars
+    c = a.copy()
+    c[0] = 62
+    assert two_bar_repetition_rate(np.concatenate([a, b, c, a, c])) == 0.0  # only single bars recur
