@@ -1,6 +1,7 @@
 """Train the mood-conditioned MelodyRNN on music21's bundled folk tunes and chorale sopranos.
 
     python -m training.train_melody_rnn [--minutes 12] [--encoding lookback] [--out models/melody-rnn]
+                                        [--exclude-collection ryansMammoth]
 
 Magenta's melody_rnn recipe (2 LSTM layers of 128, dropout keep 0.5, Adam lr 1e-3, gradient clip 5,
 batch 128, 16th-note steps), plus two conditioning inputs at every step: the tune's mode (from key
@@ -124,7 +125,10 @@ def write_model_card(out: Path, args: argparse.Namespace, corpus_version: str, c
     rows = "\n".join(f"| {epoch} | {train:.4f} | {val:.4f} |" for epoch, train, val in history)
     obey = "\n".join(f"| {mode} | {v['mode_share']:.2f} | {v['mode_and_tonic_share']:.2f} |"
                      for mode, v in obedience.items())
-    card = f"""# melody-rnn
+    excluded = "".join(f" --exclude-collection {c}" for c in args.exclude_collection)
+    left_out = (f"\n  Left out of every split: {', '.join(args.exclude_collection)} (an unseen reference for the "
+                "benchmark)." if args.exclude_collection else "")
+    card = f"""# {out.name}
 
 Mood-conditioned MelodyRNN (Magenta melody_rnn rebuilt in PyTorch, `networks/melody_rnn.py`):
 {args.encoding} encoding, {args.layers} LSTM layers of {args.hidden}, dropout {args.dropout}, conditioned at every
@@ -133,11 +137,11 @@ step on mode (+1 major / −1 minor) and note density (z-scored log notes per ba
 - Data: music21 {corpus_version} bundled corpus (no download) — folk tunes (Essen, O'Neill 1850,
   Ryan's Mammoth, Aird's Airs) and Bach chorale sopranos; duple metres only, transposed to tonic C of the
   key music21 finds, 16th-note grid. Split by tune (hash of its id): {corpus_counts['train']} training,
-  {corpus_counts['validation']} validation, {corpus_counts['test']} test tunes (test never used here).
+  {corpus_counts['validation']} validation, {corpus_counts['test']} test tunes (test never used here).{left_out}
 - Recipe: Adam lr {args.lr}, gradient clip 5, batch {args.batch}, random {CROP_BARS}-bar crops starting on
   bar lines, seed {args.seed}, {minutes:.1f} min on {torch.get_num_threads()} CPU threads
   (`python -m training.train_melody_rnn --minutes {args.minutes} --encoding {args.encoding}
-  --hidden {args.hidden} --dropout {args.dropout}{' --init ' + str(args.init) if args.init else ''}`),
+  --hidden {args.hidden} --dropout {args.dropout}{' --init ' + str(args.init) if args.init else ''}{excluded}`),
   trained {datetime.now(UTC):%Y-%m-%d}.
 
 ## Validation loss (nats per 16th-note step), best kept: {best_loss:.4f}
@@ -171,6 +175,8 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--exclude-collection", action="append", default=[],
+                        help="leave this music21 collection out of every split (repeatable): an unseen reference")
     parser.add_argument("--init", type=Path, default=None,
                         help="continue from this model directory (same layout) instead of random weights")
     args = parser.parse_args()
@@ -178,7 +184,7 @@ def main() -> None:
     seed_everything(args.seed)
     if args.threads:
         torch.set_num_threads(args.threads)
-    tunes = load_corpus()
+    tunes = [t for t in load_corpus() if t.collection not in args.exclude_collection]
     train, validation = by_split(tunes, "train"), by_split(tunes, "validation")
     scale = DensityScale.fit(np.array([t.notes_per_bar for t in train]))
     encoding = encoding_by_name(args.encoding)
@@ -236,7 +242,8 @@ def main() -> None:
     metadata = {
         "conditioning": {"features": list(CONDITION_FEATURES), "density": scale.to_dict()},
         "training": {"validation_nats_per_step": round(best_loss, 4), "corpus": f"music21 {music21.__version__}",
-                     "tunes": counts, "seed": args.seed, "minutes": round(minutes, 1)},
+                     "tunes": counts, "seed": args.seed, "minutes": round(minutes, 1),
+                     "excluded_collections": args.exclude_collection},
         "mode_obedience_unfiltered": obedience,
     }
     save_melody_rnn(model, args.out, metadata)
