@@ -38,6 +38,7 @@ from benchmarks.melody_metrics import (
 from music.accompaniment import arrange
 from music.events import STEPS_PER_BAR, melody_notes
 from music.mood_targets import DEFAULT_TEMPERATURE, melody_targets
+from networks.melody_rnn import load_melody_rnn
 from training.melody_corpus import Tune, by_split, load_corpus
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -138,11 +139,12 @@ def reference_repetition(tunes: list[Tune], split: str, count: int, seed: int) -
     return float(np.mean([two_bar_repetition_rate(t.events[:MGEVAL_BARS * STEPS_PER_BAR]) for t in held]))
 
 
-def musicality(archive: LoadedArchive, tunes: list[Tune], count: int, seed: int, split: str = "test",
-               temperature: float = 1.0) -> float:
+def musicality(archive: LoadedArchive, held_out: list[Tune], train: list[Tune], count: int, seed: int,
+               temperature: float, reference_name: str, model_name: str) -> float:
+    """MGEval overlap of the archive's melodies, of training tunes (the ceiling) and of a Markov chain (the floor)
+    with `count` held-out tunes; returns the archive's gap to the ceiling."""
     rng = np.random.default_rng(seed)
     steps = MGEVAL_BARS * STEPS_PER_BAR
-    train, held_out = by_split(tunes, "train"), by_split(tunes, split)
     held = sample_tunes(held_out, count, MGEVAL_BARS, rng)
     reference = [t.events[:steps] for t in held]
     training = [t.events[:steps] for t in sample_tunes(train, count, MGEVAL_BARS, rng)]
@@ -155,23 +157,39 @@ def musicality(archive: LoadedArchive, tunes: list[Tune], count: int, seed: int,
                  "bars": MGEVAL_BARS, "temperature": temperature, "seed": 5000 + i} for i, t in enumerate(held)]
     generated = generate(archive, requests)
     markov = MarkovChainMelodies([t.events for t in train]).sample(count, MGEVAL_BARS, seed)
-    sets = {"held-out vs training tunes (ceiling)": training, "MelodyRNN (served)": generated,
-            "first-order Markov chain (floor)": markov}
+    ceiling_name, floor_name = "training tunes (ceiling)", "first-order Markov chain (floor)"
+    sets = {ceiling_name: training, model_name: generated, floor_name: markov}
     scores = {name: overlap_scores(melodies, reference) for name, melodies in sets.items()}
     features = list(next(iter(scores.values())))
-    print(f"\n## MGEval overlap with {len(reference)} {split}-split {MGEVAL_BARS}-bar tunes, generated at temperature "
-          f"{temperature} (1 = indistinguishable)\n")
+    print(f"\n## MGEval overlap with {len(reference)} {MGEVAL_BARS}-bar tunes of {reference_name}, generated at "
+          f"temperature {temperature} (1 = indistinguishable)\n")
     print("| feature | " + " | ".join(sets) + " |")
     print("|---|" + "---|" * len(sets))
     for feature in features:
         print(f"| {feature} | " + " | ".join(f"{scores[name][feature]:.3f}" for name in sets) + " |")
     means = {name: mean_overlap(s) for name, s in scores.items()}
     print("| **mean** | " + " | ".join(f"**{means[name]:.3f}**" for name in sets) + " |")
-    ceiling = means["held-out vs training tunes (ceiling)"]
-    served = means["MelodyRNN (served)"]
-    print(f"\nMelodyRNN − ceiling = {served - ceiling:+.3f} (goal ≥ −0.03); "
-          f"Markov floor − ceiling = {means['first-order Markov chain (floor)'] - ceiling:+.3f}")
-    return served - ceiling
+    gap, floor_gap = means[model_name] - means[ceiling_name], means[floor_name] - means[ceiling_name]
+    print(f"\nMelodyRNN − ceiling = {gap:+.3f}; Markov floor − ceiling = {floor_gap:+.3f}")
+    return gap
+
+
+def unseen_collection(model_dir: Path, tunes: list[Tune], count: int, seed: int, temperature: float,
+                      work: Path) -> None:
+    """The same recipe trained without one whole collection, judged on that collection: music it never imitated."""
+    from export_scripts.build_melody_archive import build
+
+    excluded = load_melody_rnn(model_dir)[1]["training"]["excluded_collections"]
+    mar = build(model_dir, "melody", "0.0.0-unseen", work / "unseen-store", work / "unseen-staging")
+    archive = load_archive(mar, work / "unseen")
+    archive.handle(None, archive.context)
+    seen = [t for t in tunes if t.collection not in excluded]
+    gap = musicality(archive, [t for t in tunes if t.collection in excluded], by_split(seen, "train"), count, seed,
+                     temperature, f"{', '.join(excluded)} (left out of training)", f"MelodyRNN without {excluded[0]}")
+    # The generated melodies are asked for each reference tune's density and the training tunes are not, so on a
+    # collection denser than the rest the rhythm features beat the "ceiling": judge the goal on the table's pitch rows.
+    print(f"goal: within 0.02 of the ceiling on the left-out collection (mean gap {gap:+.3f}; read the pitch rows, "
+          "the rhythm rows are density-matched)")
 
 
 def speed(archive: LoadedArchive) -> None:
@@ -249,6 +267,8 @@ def main() -> None:
     parser.add_argument("--split", default="test", choices=["validation", "test"],
                         help="held-out tunes to compare with (tune settings on validation, report test)")
     parser.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE)
+    parser.add_argument("--unseen-model", type=Path, default=REPO_ROOT / "models" / "melody-rnn-without-ryans-mammoth",
+                        help="a model trained with --exclude-collection, judged on the collection it never saw")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         archive = load_archive(args.archive, Path(work))
@@ -262,7 +282,10 @@ def main() -> None:
                 raw.handle(None, raw.context)
             quadrant_table(archive, raw, args.per_quadrant, args.temperature,
                            reference_repetition(tunes, args.split, args.mgeval, args.seed))
-        musicality(archive, tunes, args.mgeval, args.seed, args.split, args.temperature)
+        musicality(archive, by_split(tunes, args.split), by_split(tunes, "train"), args.mgeval, args.seed,
+                   args.temperature, f"the corpus's {args.split} split", "MelodyRNN (served)")
+        if args.unseen_model.exists():
+            unseen_collection(args.unseen_model, tunes, args.mgeval, args.seed, args.temperature, Path(work))
         speed(archive)
     if args.e2e:
         end_to_end(args.e2e)
