@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -138,7 +139,8 @@ def render_audio(
     if total > position:
         chunks.append(np.frombuffer(synth.generate(total - position), dtype=np.float32))
     stereo = np.concatenate(chunks).reshape(-1, 2) if chunks else np.zeros((0, 2), dtype=np.float32)
-    mono: np.ndarray = stereo.mean(axis=1, dtype=np.float32)
+    # Summing the two columns beats ndarray.mean(axis=1), whose reduction over a length-2 axis is slow.
+    mono: np.ndarray = (stereo[:, 0] + stereo[:, 1]) * np.float32(0.5)
     return mono
 
 
@@ -162,14 +164,14 @@ def peak_limit(audio: np.ndarray, sample_rate: int, ceiling: float = PEAK_CEILIN
     """Look-ahead brickwall limiter: |output| ≤ ceiling, with the gain reduction smoothed over ~5 ms.
 
     The gain at each sample is the moving average (window 2k + 1) of a moving minimum (same window) of
-    the gain each sample needs, so it is never above what the sample itself needs; audio that is already
-    under the ceiling comes back unchanged.
+    the gain each sample needs, so it is never above what the sample itself needs; float64 audio that is
+    already under the ceiling comes back as the same array.
     """
     samples = np.asarray(audio, dtype=np.float64)
     magnitude = np.abs(samples) if samples.ndim == 1 else np.abs(samples).max(axis=1)
-    needed = np.minimum(1.0, ceiling / np.maximum(magnitude, 1e-12))
-    if len(needed) == 0 or needed.min() >= 1.0:
+    if len(magnitude) == 0 or magnitude.max() <= ceiling:
         return samples
+    needed = np.minimum(1.0, ceiling / np.maximum(magnitude, 1e-12))
     window = 2 * max(1, round(_LIMITER_WINDOW_SECONDS * sample_rate)) + 1
     gain = uniform_filter1d(minimum_filter1d(needed, size=window, mode="nearest"), size=window, mode="nearest")
     gain = np.minimum(gain, needed)  # guards against rounding in the moving average
@@ -178,27 +180,68 @@ def peak_limit(audio: np.ndarray, sample_rate: int, ceiling: float = PEAK_CEILIN
 
 
 def loudness_normalize(
-    audio: np.ndarray, sample_rate: int, target_lufs: float = -16.0, ceiling: float = PEAK_CEILING
+    audio: np.ndarray, sample_rate: int, target_lufs: float = -16.0, ceiling: float = PEAK_CEILING,
+    loudness: float | None = None,
 ) -> np.ndarray:
     """float32 audio at `target_lufs` integrated loudness (BS.1770) with every |sample| ≤ `ceiling`.
 
-    The gain is applied, peaks are limited by `peak_limit`, and the gain is corrected for what the
-    limiter took away (up to four rounds, stopping within 0.05 LU). Silence comes back as silence; audio
-    shorter than 0.4 s is measured as if looped (see `integrated_loudness`).
+    The gain is applied, peaks are limited by `peak_limit`, and, where the limiter took something away, the gain
+    is corrected for it (up to three more rounds, stopping within 0.05 LU). `loudness` is the audio's own, where
+    the caller has measured it. Silence comes back as silence; audio shorter than 0.4 s is measured as if looped
+    (see `integrated_loudness`).
     """
     samples = np.asarray(audio, dtype=np.float64)
-    loudness = integrated_loudness(samples, sample_rate)
+    if loudness is None:
+        loudness = integrated_loudness(samples, sample_rate)
     if not math.isfinite(loudness):
         return peak_limit(samples, sample_rate, ceiling).astype(np.float32)
     gain_db = target_lufs - loudness
-    result = peak_limit(samples * 10 ** (gain_db / 20), sample_rate, ceiling)
+    gained = samples * 10 ** (gain_db / 20)
+    result = peak_limit(gained, sample_rate, ceiling)
     for _ in range(3):
+        if result is gained:  # nothing was limited: the gain alone hit the target
+            break
         error = target_lufs - integrated_loudness(result, sample_rate)
         if not math.isfinite(error) or abs(error) < 0.05:
             break
         gain_db += error
-        result = peak_limit(samples * 10 ** (gain_db / 20), sample_rate, ceiling)
+        gained = samples * 10 ** (gain_db / 20)
+        result = peak_limit(gained, sample_rate, ceiling)
     return result.astype(np.float32)
+
+
+def render_track(instrument: pretty_midi.Instrument, sample_rate: int = DEFAULT_SAMPLE_RATE) -> np.ndarray:
+    """One track played alone, float32 mono (its notes carry their times in seconds: no tempo is needed)."""
+    single = pretty_midi.PrettyMIDI()
+    single.instruments = [instrument]
+    return render_audio(single, sample_rate)
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Tracks of equal length, their sum, and the one gain that brings the sum to the target loudness."""
+
+    tracks: dict[str, np.ndarray]  # float64, by part name
+    audio: np.ndarray  # float64 sum of the tracks, before any gain
+    loudness: float  # of `audio`, LUFS (-inf for silence)
+    gain: float
+
+    @classmethod
+    def of(cls, tracks: dict[str, np.ndarray], sample_rate: int, target_lufs: float) -> Mix:
+        length = max((len(track) for track in tracks.values()), default=0)
+        padded = {name: np.pad(np.asarray(track, dtype=np.float64), (0, length - len(track)))
+                  for name, track in tracks.items()}
+        audio = np.sum(list(padded.values()), axis=0) if padded else np.zeros(0)
+        loudness = integrated_loudness(audio, sample_rate)
+        gain = 10 ** ((target_lufs - loudness) / 20) if math.isfinite(loudness) else 1.0
+        return cls(padded, audio, loudness, gain)
+
+    def stem(self, name: str, sample_rate: int) -> np.ndarray:
+        """One part at the mix's gain (muting a part leaves the others as loud as in the mix), peaks limited."""
+        return peak_limit(self.tracks[name] * self.gain, sample_rate).astype(np.float32)
+
+    def normalized(self, sample_rate: int, target_lufs: float) -> np.ndarray:
+        return loudness_normalize(self.audio, sample_rate, target_lufs, loudness=self.loudness)
 
 
 def render_stems(midi: pretty_midi.PrettyMIDI, names: list[str], sample_rate: int = DEFAULT_SAMPLE_RATE,
@@ -206,24 +249,13 @@ def render_stems(midi: pretty_midi.PrettyMIDI, names: list[str], sample_rate: in
     """The mix and one stem per track (named by `names`, in track order), float32 mono of equal length.
 
     Each track is rendered alone and the mix is their sum, so the stems add up to the mix; one gain brings the
-    mix to `target_lufs` and is applied to every stem too (a muted stem leaves the others as loud as they were
-    in the mix); peaks over the ceiling are limited in each signal.
+    mix to `target_lufs` and is applied to every stem too; peaks over the ceiling are limited in each signal.
     """
     if len(names) != len(midi.instruments):
         raise ValueError(f"{len(midi.instruments)} tracks but {len(names)} stem names")
-    rendered = []
-    for instrument in midi.instruments:
-        single = pretty_midi.PrettyMIDI()  # notes carry their times in seconds: the tempo is not needed
-        single.instruments = [instrument]
-        rendered.append(render_audio(single, sample_rate).astype(np.float64))
-    length = max((len(stem) for stem in rendered), default=0)
-    stems = [np.pad(stem, (0, length - len(stem))) for stem in rendered]
-    mix = np.sum(stems, axis=0) if stems else np.zeros(0)
-    loudness = integrated_loudness(mix, sample_rate)
-    gain = 10 ** ((target_lufs - loudness) / 20) if math.isfinite(loudness) else 1.0
-    normalized_mix = loudness_normalize(mix, sample_rate, target_lufs)
-    return normalized_mix, {name: peak_limit(stem * gain, sample_rate).astype(np.float32)
-                            for name, stem in zip(names, stems, strict=True)}
+    mix = Mix.of({name: render_track(instrument, sample_rate) for name, instrument in
+                  zip(names, midi.instruments, strict=True)}, sample_rate, target_lufs)
+    return mix.normalized(sample_rate, target_lufs), {name: mix.stem(name, sample_rate) for name in names}
 
 
 # libsndfile's Vorbis encoder segfaults on one large write (here: ≥ ~60 s of 44.1 kHz audio in one

@@ -6,6 +6,7 @@ reach the API's services through `ServicesDep`, typed, rather than reading `app.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -176,14 +177,19 @@ async def start_worker_services(settings: Settings) -> WorkerServices:
     # Imported here, not at the top: the pipeline brings the audio stack (pretty_midi, soundfile, scipy), which
     # the API process never needs.
     from orchestrator.melodies.pipeline import MelodyPipeline
+    from orchestrator.melodies.rendering import PieceRenderer
 
     closers = Closers()
+    renderer = PieceRenderer()
+    closers.add(lambda: asyncio.to_thread(renderer.close))
+    await asyncio.to_thread(renderer.warm)
     inference, store, objects = await _open_backends(settings, create_backend(
         settings, settings.worker_models, work_dir=settings.embedded_work_dir / "worker"), closers)
     await _ensure_ready(objects.ensure_bucket)  # jobs retry until storage is back
     events = ProgressEvents(settings.redis_url, RedisTimeouts.from_settings(settings))
     closers.add(events.close)
-    return WorkerServices(MelodyPipeline(inference, GenerationJobRepository(store), objects, events), closers)
+    return WorkerServices(MelodyPipeline(inference, GenerationJobRepository(store), objects, events, renderer),
+                          closers)
 
 
 def get_services(connection: HTTPConnection) -> Services:

@@ -8,32 +8,30 @@ by the job id, so a retry after a half-finished upload overwrites rather than du
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import numpy as np
 
-from music.accompaniment import arrange
-from music.harmony import PITCH_CLASS_NAMES, Chord
-from music.rendering import encode_ogg, encode_wav, midi_bytes, piece_midi, render_stems
+from music.harmony import PITCH_CLASS_NAMES
 from orchestrator.core.errors import DependencyUnavailableError, InvalidInputError
 from orchestrator.inference.client import InferenceBackend
 from orchestrator.melodies.files import RESULT_FILES, result_key
 from orchestrator.melodies.jobs import GenerationJob, GenerationJobRepository, JobStage, JobState
 from orchestrator.melodies.progress import JobProgress, ProgressEvents
+from orchestrator.melodies.rendering import PieceRenderer
 from orchestrator.storage.objects import ObjectStore
 
 logger = logging.getLogger(__name__)
 
 MELODY_MODEL = "melody"
-SAMPLE_RATE = 44100
-TARGET_LUFS = -16.0
-ENCODE_THREADS = 2
 Heartbeat = Callable[[], Awaitable[Any]]
+Result = TypeVar("Result")
 
 
 def delivered_key(generated: dict[str, Any] | None, transpose: int) -> dict[str, Any] | None:
@@ -44,39 +42,11 @@ def delivered_key(generated: dict[str, Any] | None, transpose: int) -> dict[str,
     return {"tonic": PITCH_CLASS_NAMES[tonic], "mode": generated["mode"], "correlation": generated["correlation"]}
 
 
-@dataclass(frozen=True)
-class RenderedPiece:
-    files: dict[str, bytes]  # by kind (orchestrator.melodies.files.RESULT_FILES)
-    seconds: float
-    chords: list[str]  # one per bar, in the delivered key
-    parts: list[str]
-
-
-def render(events: np.ndarray, parameters: dict[str, Any], key: dict[str, Any] | None) -> RenderedPiece:
-    """CPU work, run in a thread: arrange the parts under the melody (in the key the model found, C when none),
-    write one MIDI track per part at the requested tempo and instrument, render the mix and each part's stem."""
-    tonic, mode = (int(key["tonic"]), str(key["mode"])) if key else (0, str(parameters["mode"]))
-    parts = tuple(parameters.get("parts", ["melody"]))  # jobs stored before parts existed made a melody alone
-    piece = arrange(events, tonic, mode, float(parameters["mood"]["arousal"]), parameters["instrument"],
-                    parameters["velocity"], parts)
-    midi = piece_midi(piece, parameters["tempo_bpm"], parameters["transpose"])
-    mix, stems = render_stems(midi, list(piece.parts), SAMPLE_RATE, TARGET_LUFS)
-    signals = {"wav": (encode_wav, mix), "ogg": (encode_ogg, mix)}
-    if len(stems) > 1:
-        signals |= {f"stem_{name}": (encode_ogg, stem) for name, stem in stems.items()}
-    # libsndfile encodes without the GIL: the files of one job are encoded side by side.
-    with ThreadPoolExecutor(max_workers=ENCODE_THREADS) as pool:
-        encoded = {kind: pool.submit(encode, signal, SAMPLE_RATE) for kind, (encode, signal) in signals.items()}
-        files = {"midi": midi_bytes(midi)} | {kind: future.result() for kind, future in encoded.items()}
-    transpose = int(parameters["transpose"])
-    chords = [Chord(c.numeral, (c.root + transpose) % 12, c.tones, c.quality).name for c in piece.chords]
-    return RenderedPiece(files, len(mix) / SAMPLE_RATE, chords if len(piece.parts) > 1 else [], list(piece.parts))
-
-
 class MelodyPipeline:
     def __init__(self, inference: InferenceBackend, jobs: GenerationJobRepository, objects: ObjectStore,
-                 events: ProgressEvents) -> None:
+                 events: ProgressEvents, renderer: PieceRenderer) -> None:
         self.inference = inference
+        self.renderer = renderer
         self.jobs = jobs
         self.objects = objects
         self.events = events
@@ -97,33 +67,61 @@ class MelodyPipeline:
         if job.state is JobState.SUCCEEDED:
             return
         job_id, parameters = job.id, job.parameters
-        await self._report(job_id, JobStage.GENERATING, 0.05, attempt, heartbeat, attempts=attempt, error=None)
+        # Where a job's time goes, in the result: the wait since the request (this attempt's), then each stage.
+        timings = {"queued": _milliseconds_since(job.created_at)}
+        started = stage_started = time.perf_counter()
         request = {key: parameters[key] for key in ("mode", "density", "bars", "temperature", "seed")}
-        answer = await self.inference.predict(MELODY_MODEL, json.dumps(request).encode())
+        answer = await _alongside(
+            self._report(job_id, JobStage.GENERATING, 0.05, attempt, heartbeat, attempts=attempt, error=None),
+            self.inference.predict(MELODY_MODEL, json.dumps(request).encode()))
         events = np.array(answer["events"], dtype=np.int16)
+        timings["generate"], stage_started = _milliseconds(stage_started), time.perf_counter()
 
-        await self._report(job_id, JobStage.RENDERING, 0.45, attempt, heartbeat)
-        rendered = await asyncio.to_thread(render, events, parameters, answer.get("key"))
+        rendered = await _alongside(self._report(job_id, JobStage.RENDERING, 0.45, attempt, heartbeat),
+                                    asyncio.to_thread(self.renderer.render, events, parameters, answer.get("key")))
+        timings["render"], stage_started = _milliseconds(stage_started), time.perf_counter()
 
-        await self._report(job_id, JobStage.UPLOADING, 0.75, attempt, heartbeat)
-        keys = []
-        for kind, data in rendered.files.items():
-            key = result_key(job.owner_id, job_id, kind)
-            await self.objects.put_bytes(key, data, RESULT_FILES[kind].media_type)
-            keys.append(key)
-            await self._report(job_id, JobStage.UPLOADING, 0.75 + 0.24 * len(keys) / len(rendered.files), attempt,
-                               heartbeat)
+        # The files go up side by side: each put waits on the object store, not on the CPU.
+        keys = [result_key(job.owner_id, job_id, kind) for kind in rendered.files]
+        await _alongside(self._report(job_id, JobStage.UPLOADING, 0.75, attempt, heartbeat), asyncio.gather(
+            *(self.objects.put_bytes(key, data, RESULT_FILES[kind].media_type)
+              for key, (kind, data) in zip(keys, rendered.files.items(), strict=True))))
         result = {
             "key": delivered_key(answer.get("key"), int(parameters["transpose"])), "key_check": answer.get("key_check"),
             "notes_per_bar": answer.get("notes_per_bar"), "target_notes_per_bar": answer.get("target_notes_per_bar"),
             "parts": rendered.parts, "chords": rendered.chords,
             "seconds": round(rendered.seconds, 2), "model": answer.get("model"),
+            "timings_ms": timings | {"upload": _milliseconds(stage_started), "run": _milliseconds(started)},
         }
         await self._report(job_id, JobStage.DONE, 1.0, attempt, heartbeat, result_keys=keys, result=result)
 
     async def fail(self, job_id: str, reason: str, attempt: int) -> None:
         """The job will not be retried automatically: say why (the user may retry it)."""
         await self._report(job_id, JobStage.FAILED, 0.0, attempt, None, error=reason)
+
+
+async def _alongside(report: Awaitable[None], work: Awaitable[Result]) -> Result:
+    """The stage's work, with the report that it has begun written meanwhile (both wait on other processes).
+    The report is finished before the next one starts, so a stage's events stay in order; where the work fails,
+    its error is the one raised."""
+    reporting = asyncio.ensure_future(report)
+    try:
+        result = await work
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await reporting
+        raise
+    await reporting
+    return result
+
+
+def _milliseconds(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+def _milliseconds_since(moment: datetime) -> float:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # BSON dates come back naive, in UTC
+    return round((datetime.now(UTC) - aware).total_seconds() * 1000, 1)
 
 
 def failure_reason(error: BaseException) -> str:

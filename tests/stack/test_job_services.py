@@ -26,6 +26,7 @@ from orchestrator.inference.client import ModelStatus
 from orchestrator.melodies.jobs import GenerationJobRepository, JobStage, JobState, new_job_document
 from orchestrator.melodies.pipeline import MelodyPipeline
 from orchestrator.melodies.progress import ProgressEvents
+from orchestrator.melodies.rendering import PieceRenderer
 from orchestrator.melodies.worker import run_job
 from orchestrator.storage.mongo import MongoStore
 from orchestrator.storage.objects import ObjectStore
@@ -174,7 +175,8 @@ async def test_only_a_missing_job_document_drops_the_job(mongo_url: str, mongo_d
     mongo = MongoStore(mongo_url, mongo_database, 2000, 10_000)
     events = ProgressEvents(redis_url, RedisTimeouts(2.0, 5.0))
     jobs = GenerationJobRepository(mongo)
-    pipeline = MelodyPipeline(ModelsThatLostAFile(), jobs, store, events)
+    renderer = PieceRenderer()
+    pipeline = MelodyPipeline(ModelsThatLostAFile(), jobs, store, events, renderer)
     try:
         parameters = {"mode": "major", "density": 0.5, "bars": 2, "temperature": 1.0, "seed": 1, "tempo_bpm": 120,
                       "instrument": "piano", "velocity": 90, "transpose": 0}
@@ -195,5 +197,6 @@ async def test_only_a_missing_job_document_drops_the_job(mongo_url: str, mongo_d
         await run_job(pipeline, gone, attempt=1, retryable=True)  # dropped: no exception, no retry
         assert await jobs.collection.count_documents({"_id": ObjectId(gone)}) == 0
     finally:
+        renderer.close()
         await events.close()
         await mongo.close()

@@ -63,6 +63,9 @@ def test_a_sad_melody_end_to_end_with_progress_over_websocket(api: httpx.Client,
     assert finished["state"] == "succeeded" and finished["result"]["parts"] == ["melody", "chords", "bass"]
     assert set(finished["files"]) == {"midi", "wav", "ogg", "stem_melody", "stem_chords", "stem_bass"}
     assert len(finished["result"]["chords"]) == 4
+    timings = finished["result"]["timings_ms"]  # where the job's time went
+    assert set(timings) == {"queued", "generate", "render", "upload", "run"} and min(timings.values()) >= 0
+    assert timings["run"] >= timings["generate"] + timings["render"] + timings["upload"]
 
     score = pretty_midi.PrettyMIDI(io.BytesIO(download(finished["files"]["midi"])))
     notes = [(n.pitch, n.start, n.end) for n in score.instruments[0].notes]  # the melody's track
