@@ -2,13 +2,15 @@
 
 A request asks for a mode, a note density (a quantile of the training tunes' densities), a length in
 bars, a temperature and a seed. Every request is sampled as several candidates at once, and a key check
-(music.key_finding, music21's default key finder) keeps the first candidate heard in the requested mode
-on tonic C — preferring, among those, the one nearest the requested density; requests with no passing
-candidate are resampled with fresh candidates, up to `max_rounds`. Every candidate draws from its own
+(music.key_finding) keeps the candidates that every one of `key_finders` hears in the requested mode on
+tonic C — preferring, among those, the one nearest the requested density; requests with no passing
+candidate are resampled with fresh candidates, up to `max_rounds`. Two finders built on different data
+(folk melodies, art-music chords) must agree: one alone lets through minor tunes that lean on the relative
+major. Every candidate draws from its own
 seeded stream, so the same request gives the same melody whatever shares its batch.
 
-With the model's phrase forms (music.phrase_forms), each candidate follows a form drawn from the training
-tunes': its planned bars repeat earlier ones. Melodies come back in C (pitches 48–83 on a 16th-note grid,
+With the model's phrase forms (music.phrase_forms), each candidate follows the form of a training tune near
+the requested density: its planned bars repeat earlier ones. Melodies come back in C (pitches 48–83 on a 16th-note grid,
 Magenta's event encoding); transposing, tempo, instrument and rendering are the caller's.
 """
 
@@ -26,9 +28,9 @@ from handlers.base import BaseHandler, RequestError, torchserve_entry_point
 from music.conditioning import DensityScale, condition_vector
 from music.encoding import encoding_by_name
 from music.events import STEPS_PER_BAR
-from music.key_finding import Key, find_key, key_correlation
+from music.key_finding import PROFILES, Key, find_key, key_correlation
 from music.mood_targets import DEFAULT_TEMPERATURE
-from music.phrase_forms import FORMS_FILE, PhraseForms, copy_plan
+from music.phrase_forms import FORMS_FILE, PhraseForms, copy_plan, unplanned_repeats
 from networks.melody_rnn import load_melody_rnn
 from networks.melody_sampler import SamplingRequest, sample_melodies
 
@@ -39,7 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "max_temperature": 4.0,
     "primer_pitch": 60,  # every melody starts on its tonic, C4
     "phrase_forms": True,  # repeat bars as the training tunes do, where the model directory has their forms
-    "repeat_share": 0.65,  # probability that each repeat a drawn form plans is kept
+    # Probability that each repeat a drawn form plans is kept: one value, or [at density 0, at density 1].
+    "repeat_share": [1.0, 0.65],
+    "key_finders": ["aarden_essen", "bellman_budge"],  # music.key_finding.PROFILES that must all hear the mode
 }
 TONIC = 0  # generated melodies are in C; the caller transposes
 
@@ -70,6 +74,10 @@ def notes_per_bar(events: np.ndarray) -> float:
 class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
     def load(self, model_dir: Path, device: torch.device) -> None:
         self.settings = {**DEFAULTS, **self.config}
+        self.key_finders = [str(name) for name in self.settings["key_finders"]]
+        unknown = sorted(set(self.key_finders) - set(PROFILES))
+        if not self.key_finders or unknown:
+            raise ValueError(f"key_finders must name some of {sorted(PROFILES)}; unknown: {unknown}")
         # Sampling is one step at a time for a few dozen rows: the CPU beats a GPU round trip per step.
         self.model, metadata = load_melody_rnn(model_dir)
         self.encoding = encoding_by_name(self.model.config.encoding)
@@ -114,16 +122,30 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
         target = self.density_scale.notes_per_bar_at(request.density)
         return target, condition_vector(request.mode, target, self.density_scale)
 
-    def _plan(self, request: MelodyRequest, round_index: int, candidate: int) -> np.ndarray | None:
-        """This candidate's copy plan: a phrase form drawn from the training tunes' (its own seeded draw)."""
+    def _plan(self, request: MelodyRequest, target_notes_per_bar: float | None, round_index: int,
+              candidate: int) -> np.ndarray | None:
+        """This candidate's copy plan: a phrase form of a training tune near the requested density (its own
+        seeded draw)."""
         if self.phrase_forms is None:
             return None
         rng = np.random.default_rng([request.seed, round_index, candidate, 1])
-        form = self.phrase_forms.draw(rng)
-        # Each planned repeat is kept with this probability: the model repeats a few bars on its own, so
-        # keeping every one would repeat more than the tunes the forms come from.
-        share = float(self.settings["repeat_share"])
+        form = self.phrase_forms.draw(rng, target_notes_per_bar)
+        # Each planned repeat is kept with this probability: the model repeats a few bars on its own, busy
+        # tunes most, so keeping every one would repeat more than the tunes the forms come from.
+        share = self._repeat_share(request.density)
         return copy_plan(tuple(lag if rng.random() < share else 0 for lag in form), request.bars)
+
+    def _heard_as_asked(self, melody: np.ndarray, mode: str) -> bool:
+        return all((key := find_key(melody, finder)) is not None and (key.tonic, key.mode) == (TONIC, mode)
+                   for finder in self.key_finders)
+
+    def _repeat_share(self, density: float) -> float:
+        """`repeat_share` is one probability, or a pair [at density 0, at density 1] interpolated between."""
+        setting = self.settings["repeat_share"]
+        if isinstance(setting, list | tuple):
+            sparse, dense = (float(value) for value in setting)
+            return sparse + (dense - sparse) * density
+        return float(setting)
 
     def inference(self, batch: list[MelodyRequest]) -> list[GeneratedMelody]:
         candidates, max_rounds = int(self.settings["candidates"]), int(self.settings["max_rounds"])
@@ -138,7 +160,7 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
             sampling = [
                 SamplingRequest(primer, batch[i].bars * STEPS_PER_BAR, batch[i].temperature,
                                 np.random.default_rng([batch[i].seed, round_index, c]), cues[i][1],
-                                self._plan(batch[i], round_index, c))
+                                self._plan(batch[i], cues[i][0], round_index, c))
                 for i in pending for c in range(candidates)
             ]
             melodies = sample_melodies(self.model, self.encoding, sampling)
@@ -146,11 +168,15 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
             for slot, index in enumerate(pending):
                 request, target = batch[index], cues[index][0]
                 group = melodies[slot * candidates : (slot + 1) * candidates]
-                passing = [(m, k) for m in group if (k := find_key(m)) is not None
-                           and k.mode == request.mode and k.tonic == TONIC]
+                plans = [s.copy_from for s in sampling[slot * candidates : (slot + 1) * candidates]]
+                passing = [(m, k, plan) for m, plan in zip(group, plans, strict=True) if (k := find_key(m)) is not None
+                           and self._heard_as_asked(m, request.mode)]
                 if passing:
-                    events, key = min(passing, key=lambda mk: 0.0 if target is None
-                                      else abs(notes_per_bar(mk[0]) - target))
+                    # The fewest bars repeated where the form did not plan it (the model loops on its own in busy
+                    # minor tunes), then the density nearest the request.
+                    events, key, _ = min(passing, key=lambda mkp: (
+                        unplanned_repeats(mkp[0], mkp[2]),
+                        0.0 if target is None else abs(notes_per_bar(mkp[0]) - target)))
                     results[index] = GeneratedMelody(request, events, key, True, round_index + 1, target)
                     continue
                 for melody in group:  # keep the best fit to the requested key in case nothing passes

@@ -61,6 +61,28 @@ def test_delivered_melodies_honour_the_requested_mode(archive: LoadedArchive) ->
         assert key is not None and (key.tonic, key.mode) == (0, answer["requested"]["mode"])
         assert answer["key"] == {"tonic": 0, "mode": answer["requested"]["mode"],
                                  "correlation": round(key.correlation, 4)}
+        # Both finders of the check hear it so: folk-melody weights (Aarden–Essen) and art-music chords
+        # (Bellman–Budge), which tell a minor tune from one leaning on its relative major.
+        second = find_key(np.array(answer["events"]), "bellman_budge")
+        assert second is not None and (second.tonic, second.mode) == (0, answer["requested"]["mode"])
+
+
+def test_a_minor_tune_leaning_on_its_relative_major_fails_the_check(archive: LoadedArchive) -> None:
+    """Heard in C minor by Aarden–Essen and in E♭ major by Bellman–Budge: one finder alone would deliver it."""
+    phrase = [60, 63, 70, 67, 63, 70, 62, 63, 62, 63]  # E♭ held longest, and last
+    lengths = [2, 4, 2, 3, 4, 1, 3, 4, 2, 4]
+    melody = np.concatenate([[pitch] + [NO_EVENT] * (length - 1) for pitch, length in
+                             zip(phrase, lengths, strict=True)]).astype(np.int16)
+    heard = {name: find_key(melody, name) for name in ("aarden_essen", "bellman_budge")}
+    assert {name: (k.tonic, k.mode) for name, k in heard.items() if k} == {
+        "aarden_essen": (0, "minor"), "bellman_budge": (3, "major")}
+    handler = archive.module._service  # the handler the archive's entry point serves
+    assert not handler._heard_as_asked(melody, "minor")
+    handler.key_finders = ["aarden_essen"]
+    try:
+        assert handler._heard_as_asked(melody, "minor")
+    finally:
+        handler.key_finders = ["aarden_essen", "bellman_budge"]
 
 
 def test_conditioning_moves_mode_and_density_before_any_key_check() -> None:
@@ -114,3 +136,16 @@ def test_an_imported_magenta_bundle_is_served_unconditioned(tmp_path: Path) -> N
     assert statuses == {}
     assert len(answer["events"]) == 2 * STEPS_PER_BAR and answer["target_notes_per_bar"] is None
     assert set(answer["events"]) <= {NO_EVENT, -1, *range(MIN_PITCH, MAX_PITCH)}
+
+
+def test_busy_melodies_keep_fewer_planned_repeats(archive: LoadedArchive) -> None:
+    """The model loops on its own in busy tunes, so fewer of a form's repeats are kept as density rises."""
+    handler = archive.module._service
+    assert handler.settings["repeat_share"] == [1.0, 0.65]  # from the archive's config
+    assert handler._repeat_share(0.0) == 1.0 and handler._repeat_share(1.0) == pytest.approx(0.65)
+    assert handler._repeat_share(0.2) > handler._repeat_share(0.8)
+    handler.settings["repeat_share"] = 0.5
+    try:
+        assert handler._repeat_share(0.9) == 0.5
+    finally:
+        handler.settings["repeat_share"] = [1.0, 0.65]

@@ -11,7 +11,15 @@ from benchmarks.melody_metrics import two_bar_repetition_rate
 from export_scripts.build_melody_archive import DEFAULT_MODEL_DIR
 from music.encoding import encoding_by_name
 from music.events import NO_EVENT, STEPS_PER_BAR
-from music.phrase_forms import FORM_BARS, FORMS_FILE, PhraseForms, collect_forms, copy_plan, form_of
+from music.phrase_forms import (
+    FORM_BARS,
+    FORMS_FILE,
+    PhraseForms,
+    collect_forms,
+    copy_plan,
+    form_of,
+    unplanned_repeats,
+)
 from networks.melody_rnn import load_melody_rnn
 from networks.melody_sampler import SamplingRequest, sample_melodies
 
@@ -29,7 +37,29 @@ def test_a_form_names_how_far_back_each_bar_repeats() -> None:
     assert form[:4] == (0, 0, 2, 0) and form[4:8] == (2, 4, 2, 4) and len(form) == FORM_BARS  # the nearest repeat
     forms = collect_forms([tune, tune, np.concatenate([a] * 16), tune[:STEPS_PER_BAR]])  # the last: too short
     assert forms.weights == (2, 1) and forms.forms[0] == form
+    assert forms.densities == ((2.0, 2.0), (2.0,))  # two notes in every bar of every tune
     assert PhraseForms.from_dict(json.loads(json.dumps(forms.to_dict()))) == forms
+    older = {"forms": [list(form)], "weights": [3]}  # a file written before densities were recorded
+    assert PhraseForms.from_dict(older).draw(np.random.default_rng(0), 7.0) == form
+
+
+def test_a_busy_melody_draws_the_form_of_a_busy_tune() -> None:
+    """Reels repeat whole bars less often than slow airs: the form comes from the tunes nearest the density."""
+    busy, slow = tuple([0] * FORM_BARS), tuple([0, 1] * (FORM_BARS // 2))
+    forms = PhraseForms((slow, busy), (30, 30), (tuple(np.linspace(2, 4, 30)), tuple(np.linspace(8, 12, 30))))
+    rng = np.random.default_rng(1)
+    assert {forms.draw(rng, 10.0) for _ in range(50)} == {busy}
+    assert {forms.draw(rng, 3.0) for _ in range(50)} == {slow}
+    assert {forms.draw(rng) for _ in range(200)} == {busy, slow}  # no density: as often as the tunes have them
+    with pytest.raises(ValueError, match="one value per tune"):
+        PhraseForms.from_dict({**forms.to_dict(), "densities": [[2.0], [9.0]]})
+
+
+def test_unplanned_repeats_count_only_the_loops_no_form_asked_for() -> None:
+    a, b = bar(60), bar(64)
+    melody = np.concatenate([a, b, a, b])
+    assert unplanned_repeats(melody, None) == 2
+    assert unplanned_repeats(melody, copy_plan((0, 0, 2) + (0,) * (FORM_BARS - 3), 4)) == 1  # bar 2 was planned
 
 
 def test_a_form_cannot_point_forward() -> None:
@@ -67,3 +97,4 @@ def test_the_sampler_follows_the_plan_and_stays_deterministic() -> None:
 def test_the_committed_model_ships_its_forms() -> None:
     forms = PhraseForms.from_dict(json.loads((DEFAULT_MODEL_DIR / FORMS_FILE).read_text()))
     assert sum(forms.weights) > 1000 and any(4 in form for form in forms.forms[:5])
+    assert [len(d) for d in forms.densities] == list(forms.weights)
