@@ -10,7 +10,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from handlers.base import RequestError
 
-SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
+# MPO is JPEG with more frames appended (phones write HDR and portrait shots so): its first frame is scored.
+SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
 
 
 def decode_rgb(payload: bytes, max_pixels: int) -> np.ndarray:
@@ -31,7 +32,7 @@ def decode_rgb(payload: bytes, max_pixels: int) -> np.ndarray:
         raise RequestError(413, f"image has too many pixels ({error})") from error
     if image.format not in SUPPORTED_FORMATS:
         raise RequestError(415, f"unsupported image format {image.format}; send JPEG, PNG or WebP")
-    if getattr(image, "is_animated", False):
+    if image.format != "MPO" and getattr(image, "is_animated", False):
         raise RequestError(415, f"animated {image.format} images are not supported; send a still photo")
     width, height = image.size
     if width * height > max_pixels:

@@ -1,4 +1,9 @@
-"""Short-lived access tokens and rotating refresh tokens (JWT, HS256)."""
+"""Short-lived access tokens and rotating refresh tokens (JWT, HS256).
+
+A token is honoured for at most its kind's lifetime from when it says it was issued, whatever `exp` it carries:
+a token minted with a leaked or default secret and an `exp` a century ahead is refused, and one issued before
+the lifetime was shortened lives only as long as the new one.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import jwt
 
 TokenType = Literal["access", "refresh"]
 ALGORITHM = "HS256"
+CLOCK_SKEW = timedelta(seconds=30)  # an `iat` this far in the future is another host's clock, not a forgery
 
 
 class InvalidTokenError(Exception):
@@ -46,4 +52,10 @@ class TokenIssuer:
             raise InvalidTokenError(str(error)) from error
         if payload["typ"] != kind:
             raise InvalidTokenError(f"expected a {kind} token")
-        return TokenClaims(str(payload["sub"]), str(payload["jti"]), datetime.fromtimestamp(payload["exp"], UTC))
+        issued, expires = (datetime.fromtimestamp(payload[claim], UTC) for claim in ("iat", "exp"))
+        now = datetime.now(UTC)
+        if issued > now + CLOCK_SKEW:
+            raise InvalidTokenError("issued in the future")
+        if expires - issued > self.ttl[kind] or now > issued + self.ttl[kind]:
+            raise InvalidTokenError(f"lives longer than a {kind} token may")
+        return TokenClaims(str(payload["sub"]), str(payload["jti"]), expires)

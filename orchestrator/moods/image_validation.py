@@ -14,7 +14,8 @@ from PIL import Image, UnidentifiedImageError
 
 from orchestrator.core.errors import InvalidInputError
 
-ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# MPO is JPEG with more frames appended (phones write HDR and portrait shots so); its first frame is the photo.
+ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def inspect_image(data: bytes, max_bytes: int, max_pixels: int) -> ImageHeader:
         raise InvalidInputError(415, "the upload is not a JPEG, PNG or WebP image") from error
     if image.format not in ACCEPTED_FORMATS:
         raise InvalidInputError(415, f"{image.format} images are not supported; send JPEG, PNG or WebP")
-    if getattr(image, "is_animated", False):
+    if image.format != "MPO" and getattr(image, "is_animated", False):
         # Which frame holds the face is anyone's guess, and each frame costs a full decode: ask for a still.
         raise InvalidInputError(415, f"animated {image.format} images ({getattr(image, 'n_frames', '?')} frames) "
                                      "are not supported; send a still photo")

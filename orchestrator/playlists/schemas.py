@@ -14,6 +14,8 @@ from orchestrator.http.bodies import INTEGRAL, JsonInt, RequestModel
 from orchestrator.moods.schemas import MoodSpec
 
 JOURNEY_PRESET_NAMES = sorted(JOURNEY_PRESETS)
+# A link the try page and other clients put in an <a href>: https only, so `javascript:` or `data:` cannot ride in.
+HTTPS_URL = r"^https://[^\s/?#@]+(/[^\s]*)?$"
 
 
 class Track(RequestModel):
@@ -36,7 +38,8 @@ class PlaylistIn(RequestModel):
     mood: PlaylistMood | None = None
     tracks: list[Track] = Field(default_factory=list, max_length=500)
     spotify_id: str | None = Field(default=None, max_length=100)
-    spotify_url: str | None = Field(default=None, max_length=500)
+    spotify_url: str | None = Field(default=None, max_length=500, pattern=HTTPS_URL,
+                                    description="An https:// link to the playlist on Spotify")
 
 
 def _absent_or_value(schema: dict[str, Any]) -> None:
@@ -54,7 +57,8 @@ class PlaylistPatch(RequestModel):
     mood: PlaylistMood | None = None
     tracks: list[Track] | None = Field(default=None, max_length=500, json_schema_extra=_absent_or_value)
     spotify_id: str | None = Field(default=None, max_length=100)
-    spotify_url: str | None = Field(default=None, max_length=500)
+    spotify_url: str | None = Field(default=None, max_length=500, pattern=HTTPS_URL,
+                                    description="An https:// link to the playlist on Spotify")
 
     @field_validator("name", "tracks", mode="before")
     @classmethod

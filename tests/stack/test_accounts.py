@@ -75,8 +75,12 @@ def test_expired_forged_and_wrong_type_tokens_are_401(api: httpx.Client) -> None
     _, tokens = sign_up_and_login(api)
     user_id = api.get("/v1/users/me", headers=bearer(tokens)).json()["id"]
     now = datetime.now(UTC)
-    expired = jwt.encode({"sub": user_id, "jti": "x", "typ": "access", "exp": now - timedelta(seconds=1)},
-                         DEVELOPMENT_SECRET, algorithm="HS256")
+    # The same claims and secret as a valid token (the control), but `exp` passed: refused for expiry alone.
+    valid = jwt.encode({"sub": user_id, "jti": "x", "typ": "access", "iat": now - timedelta(seconds=60),
+                        "exp": now + timedelta(seconds=60)}, DEVELOPMENT_SECRET, algorithm="HS256")
+    assert api.get("/v1/users/me", headers={"Authorization": f"Bearer {valid}"}).status_code == 200
+    expired = jwt.encode({"sub": user_id, "jti": "x", "typ": "access", "iat": now - timedelta(seconds=60),
+                          "exp": now - timedelta(seconds=1)}, DEVELOPMENT_SECRET, algorithm="HS256")
     forged = jwt.encode({"sub": user_id, "jti": "x", "typ": "access", "exp": now + timedelta(hours=1)},
                         "another secret of at least 32 bytes!!", algorithm="HS256")
     for token in (expired, forged, tokens["refresh_token"], "garbage"):

@@ -3,6 +3,7 @@ images refused with a reason, EXIF orientation applied before detection, bombs r
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import httpx
@@ -30,6 +31,17 @@ def test_animated_images_are_refused_with_a_reason_at_both_gates(fmt: str) -> No
     with pytest.raises(RequestError) as at_model:
         decode_rgb(data, max_pixels=LIMITS["max_pixels"])
     assert at_model.value.status == 415 and "animated" in at_model.value.reason
+
+
+def test_a_phone_mpo_photo_is_taken_as_its_first_frame() -> None:
+    data = images.mpo()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    header = inspect_image(data, **LIMITS)
+    assert header.format == "MPO" and (header.width, header.height) == Image.open(images.ASTRONAUT).size
+    first = decode_rgb(data, max_pixels=LIMITS["max_pixels"])
+    plain = decode_rgb(images.astronaut_bytes(), max_pixels=LIMITS["max_pixels"])
+    assert first.shape == plain.shape
+    assert np.abs(first.astype(np.int16) - plain.astype(np.int16)).mean() < 6  # not the darker second frame
 
 
 def test_a_single_frame_png_and_webp_still_pass() -> None:
@@ -71,3 +83,12 @@ def test_the_api_refuses_animated_and_bomb_uploads_with_reasons(api: httpx.Clien
         response = api.post("/v1/moods/face", files={"image": ("upload", data, content_type)})
         assert response.status_code == status, response.text
         assert reason in response.json()["detail"]
+
+
+def test_the_api_scores_the_face_in_a_phone_mpo_photo(api: httpx.Client) -> None:
+    """Before: 415 "MPO images are not supported". Now the first frame is scored like the plain JPEG."""
+    mpo = api.post("/v1/moods/face", files={"image": ("portrait.jpg", images.mpo(), "image/jpeg")})
+    plain = api.post("/v1/moods/face", files={"image": ("astronaut.jpg", images.astronaut_bytes(), "image/jpeg")})
+    assert mpo.status_code == plain.status_code == 200, mpo.text
+    assert len(mpo.json()["faces"]) == len(plain.json()["faces"]) == 1
+    assert mpo.json()["faces"][0]["top_emotion"] == plain.json()["faces"][0]["top_emotion"]

@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from launcher.stack import Stack
-from orchestrator.core.tokens import InvalidTokenError, TokenIssuer
+from orchestrator.core.tokens import InvalidTokenError, TokenIssuer, TokenType
 from tests.support.api_client import bearer, sign_up_and_login
 from tests.support.stacks import SharedServices
 
@@ -68,6 +68,31 @@ def test_the_issuer_refuses_every_other_algorithm() -> None:
     for name, token in forged_tokens("user-1").items():
         with pytest.raises(InvalidTokenError):
             issuer.verify(token, "access")
+            pytest.fail(f"{name} was accepted")
+
+
+def test_a_token_is_honoured_for_its_kinds_lifetime_at_most() -> None:
+    """Before: a token signed with the secret and an `exp` a century ahead was accepted. Now the lifetime counts
+    from `iat` and is capped by the issuer's, whatever `exp` says."""
+    issuer = TokenIssuer(SECRET, timedelta(minutes=5), timedelta(days=1))
+    now = datetime.now(UTC)
+
+    def signed(issued: datetime, expires: datetime, kind: str = "access") -> str:
+        return jwt.encode({**claims("user-1", kind), "iat": int(issued.timestamp()), "exp": int(expires.timestamp())},
+                          SECRET, algorithm="HS256")
+
+    assert issuer.verify(signed(now - timedelta(minutes=1), now + timedelta(minutes=4)), "access")  # the control
+    assert issuer.verify(signed(now, now + timedelta(hours=23), "refresh"), "refresh")
+    for name, token in {
+        "exp a century ahead": signed(now, now + timedelta(days=36525)),
+        "an hour-long access token": signed(now, now + timedelta(hours=1)),
+        "issued 20 minutes ago, exp still ahead": signed(now - timedelta(minutes=20), now + timedelta(minutes=1)),
+        "issued tomorrow": signed(now + timedelta(days=1), now + timedelta(days=1, minutes=4)),
+        "a refresh token of two days": signed(now, now + timedelta(days=2), "refresh"),
+    }.items():
+        kind: TokenType = "refresh" if "refresh" in name else "access"
+        with pytest.raises(InvalidTokenError):
+            issuer.verify(token, kind)
             pytest.fail(f"{name} was accepted")
 
 

@@ -64,6 +64,13 @@ def animated(fmt: str, frames: int = 3) -> bytes:
     return encode(sequence[0], fmt, save_all=True, append_images=sequence[1:], duration=100, loop=0)
 
 
+def mpo(frames: int = 2) -> bytes:
+    """A multi-picture JPEG as phones write for HDR and portrait shots: the astronaut first, then a darker copy."""
+    face = Image.open(ASTRONAUT).convert("RGB")
+    others = [face.point(lambda value, divisor=2 + i: value // divisor) for i in range(frames - 1)]
+    return encode(face, "MPO", save_all=True, append_images=others, quality=90)
+
+
 def exif_rotated_jpeg(orientation: int = 6) -> bytes:
     """The astronaut stored sideways, with the EXIF orientation tag that tells viewers to turn her upright
     (6: rotate 90° clockwise to display), as phone cameras write them."""
