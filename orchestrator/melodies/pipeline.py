@@ -73,19 +73,20 @@ class MelodyPipeline:
         request = {key: parameters[key] for key in ("mode", "density", "bars", "temperature", "seed")}
         answer = await _alongside(
             self._report(job_id, JobStage.GENERATING, 0.05, attempt, heartbeat, attempts=attempt, error=None),
-            self.inference.predict(MELODY_MODEL, json.dumps(request).encode()))
+            self.inference.predict(MELODY_MODEL, json.dumps(request).encode()), heartbeat)
         events = np.array(answer["events"], dtype=np.int16)
         timings["generate"], stage_started = _milliseconds(stage_started), time.perf_counter()
 
         rendered = await _alongside(self._report(job_id, JobStage.RENDERING, 0.45, attempt, heartbeat),
-                                    asyncio.to_thread(self.renderer.render, events, parameters, answer.get("key")))
+                                    asyncio.to_thread(self.renderer.render, events, parameters, answer.get("key")),
+                                    heartbeat)
         timings["render"], stage_started = _milliseconds(stage_started), time.perf_counter()
 
         # The files go up side by side: each put waits on the object store, not on the CPU.
         keys = [result_key(job.owner_id, job_id, kind) for kind in rendered.files]
         await _alongside(self._report(job_id, JobStage.UPLOADING, 0.75, attempt, heartbeat), asyncio.gather(
             *(self.objects.put_bytes(key, data, RESULT_FILES[kind].media_type)
-              for key, (kind, data) in zip(keys, rendered.files.items(), strict=True))))
+              for key, (kind, data) in zip(keys, rendered.files.items(), strict=True))), heartbeat)
         result = {
             "key": delivered_key(answer.get("key"), int(parameters["transpose"])), "key_check": answer.get("key_check"),
             "notes_per_bar": answer.get("notes_per_bar"), "target_notes_per_bar": answer.get("target_notes_per_bar"),
@@ -100,17 +101,31 @@ class MelodyPipeline:
         await self._report(job_id, JobStage.FAILED, 0.0, attempt, None, error=reason)
 
 
-async def _alongside(report: Awaitable[None], work: Awaitable[Result]) -> Result:
-    """The stage's work, with the report that it has begun written meanwhile (both wait on other processes).
-    The report is finished before the next one starts, so a stage's events stay in order; where the work fails,
-    its error is the one raised."""
+HEARTBEAT_INTERVAL_S = 0.5  # well inside the shortest job_heartbeat_s (1 s) after which a silent job is retried
+
+
+async def _beat(heartbeat: Heartbeat) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_INTERVAL_S)
+        with contextlib.suppress(Exception):  # a missed beat is retried next time; the stage goes on
+            await heartbeat()
+
+
+async def _alongside(report: Awaitable[None], work: Awaitable[Result], heartbeat: Heartbeat | None) -> Result:
+    """The stage's work, with the report that it has begun written meanwhile (both wait on other processes), and
+    the job's heartbeat kept while it works: a long render is not a dead worker. The report is finished before
+    the next one starts, so a stage's events stay in order; where the work fails, its error is the one raised."""
     reporting = asyncio.ensure_future(report)
+    beating = asyncio.ensure_future(_beat(heartbeat)) if heartbeat is not None else None
     try:
         result = await work
     except BaseException:
         with contextlib.suppress(Exception):
             await reporting
         raise
+    finally:
+        if beating is not None:
+            beating.cancel()
     await reporting
     return result
 
