@@ -100,6 +100,11 @@ def generate(archive: LoadedArchive, requests: Sequence[Mapping[str, object]]) -
     return events_of(answer_all(archive, requests))
 
 
+def opening_density(tune: Tune) -> float:
+    """Notes per bar over the tune's first MGEVAL_BARS bars, the stretch every comparison here reads."""
+    return float(np.count_nonzero(tune.events[:MGEVAL_BARS * STEPS_PER_BAR] >= 0)) / MGEVAL_BARS
+
+
 def sample_tunes(tunes: list[Tune], count: int, bars: int, rng: np.random.Generator) -> list[Tune]:
     long_enough = [t for t in tunes if len(t.events) >= bars * STEPS_PER_BAR]
     chosen = rng.choice(len(long_enough), size=min(count, len(long_enough)), replace=False)
@@ -147,7 +152,7 @@ def reference_repetition(tunes: list[Tune], split: str) -> dict[str, float]:
     for tune in held:
         rate = two_bar_repetition_rate(tune.events[:steps])
         rates["all"].append(rate)
-        rates["busy" if np.count_nonzero(tune.events[:steps] >= 0) / MGEVAL_BARS >= median else "sparse"].append(rate)
+        rates["busy" if opening_density(tune) >= median else "sparse"].append(rate)
     return {half: float(np.mean(values)) for half, values in rates.items()}
 
 
@@ -157,11 +162,11 @@ def matched_tunes(references: list[Tune], train: list[Tune], rng: np.random.Gene
     the `neighbours` nearest, at random)."""
     steps = MGEVAL_BARS * STEPS_PER_BAR
     long_enough = [t for t in train if len(t.events) >= steps]
-    density = np.array([np.count_nonzero(t.events[:steps] >= 0) for t in long_enough]) / MGEVAL_BARS
+    density = np.array([opening_density(t) for t in long_enough])
     chosen = []
     for tune in references:
         other_mode = np.array([t.mode != tune.mode for t in long_enough])
-        distance = np.abs(density - np.count_nonzero(tune.events[:steps] >= 0) / MGEVAL_BARS) + 1e9 * other_mode
+        distance = np.abs(density - opening_density(tune)) + 1e9 * other_mode
         nearest = np.argsort(distance, kind="stable")[:neighbours]
         chosen.append(long_enough[int(nearest[int(rng.integers(len(nearest)))])])
     return chosen
@@ -180,8 +185,7 @@ def musicality(archive: LoadedArchive, held_out: list[Tune], train: list[Tune], 
     # match their mix of modes and tempi"; the ceiling's training tunes are matched the same way.
     densities = np.array([t.notes_per_bar for t in train])
     training = [t.events[:steps] for t in matched_tunes(held, train, rng)]
-    requests = [{"mode": t.mode, "density": float(np.mean(densities <= np.count_nonzero(t.events[:steps] >= 0)
-                                                          / MGEVAL_BARS)),
+    requests = [{"mode": t.mode, "density": float(np.mean(densities <= opening_density(t))),
                  "bars": MGEVAL_BARS, "temperature": temperature, "seed": 5000 + i} for i, t in enumerate(held)]
     generated = generate(archive, requests)
     markov = MarkovChainMelodies([t.events for t in train]).sample(count, MGEVAL_BARS, seed)

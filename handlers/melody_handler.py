@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "key_finders": ["aarden_essen", "bellman_budge"],  # music.key_finding.PROFILES that must all hear the mode
 }
 TONIC = 0  # generated melodies are in C; the caller transposes
+REPORTED_KEY_FINDER = "aarden_essen"  # the key an answer names (music21's default finder)
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,13 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
         share = self._repeat_share(request.density)
         return copy_plan(tuple(lag if rng.random() < share else 0 for lag in form), request.bars)
 
-    def _heard_as_asked(self, melody: np.ndarray, mode: str) -> bool:
-        return all((key := find_key(melody, finder)) is not None and (key.tonic, key.mode) == (TONIC, mode)
-                   for finder in self.key_finders)
+    def _key_heard_as_asked(self, melody: np.ndarray, mode: str) -> Key | None:
+        """The melody's key as answers report it (Aarden–Essen's), where every one of `key_finders` hears `mode`
+        on tonic C; None otherwise. Each finder runs once."""
+        keys = {finder: find_key(melody, finder) for finder in {REPORTED_KEY_FINDER, *self.key_finders}}
+        heard = all((key := keys[finder]) is not None and (key.tonic, key.mode) == (TONIC, mode)
+                    for finder in self.key_finders)
+        return keys[REPORTED_KEY_FINDER] if heard else None
 
     def _repeat_share(self, density: float) -> float:
         """`repeat_share` is one probability, or a pair [at density 0, at density 1] interpolated between."""
@@ -169,8 +174,8 @@ class MelodyHandler(BaseHandler[MelodyRequest, GeneratedMelody]):
                 request, target = batch[index], cues[index][0]
                 group = melodies[slot * candidates : (slot + 1) * candidates]
                 plans = [s.copy_from for s in sampling[slot * candidates : (slot + 1) * candidates]]
-                passing = [(m, k, plan) for m, plan in zip(group, plans, strict=True) if (k := find_key(m)) is not None
-                           and self._heard_as_asked(m, request.mode)]
+                passing = [(m, k, plan) for m, plan in zip(group, plans, strict=True)
+                           if (k := self._key_heard_as_asked(m, request.mode)) is not None]
                 if passing:
                     # The fewest bars repeated where the form did not plan it (the model loops on its own in busy
                     # minor tunes), then the density nearest the request.

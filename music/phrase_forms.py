@@ -61,10 +61,16 @@ class PhraseForms:
         return cls(forms, weights, densities)
 
 
+def bar_cells(events: np.ndarray, bars: int | None = None) -> list[bytes]:
+    """Each whole bar's events (the first `bars`, or all of them) as bytes, for telling identical bars apart."""
+    count = len(events) // STEPS_PER_BAR if bars is None else bars
+    return [np.asarray(events[b * STEPS_PER_BAR:(b + 1) * STEPS_PER_BAR], dtype=np.int16).tobytes()
+            for b in range(count)]
+
+
 def form_of(events: np.ndarray, bars: int = FORM_BARS) -> tuple[int, ...]:
     """For each of the first `bars` bars, the smallest distance back to an identical bar (0: none)."""
-    cells = [np.asarray(events[b * STEPS_PER_BAR:(b + 1) * STEPS_PER_BAR], dtype=np.int16).tobytes()
-             for b in range(bars)]
+    cells = bar_cells(events, bars)
     return tuple(next((lag for lag in range(1, bar + 1) if cells[bar] == cells[bar - lag]), 0)
                  for bar in range(bars))
 
@@ -97,11 +103,9 @@ def copy_plan(form: tuple[int, ...], bars: int) -> np.ndarray:
 
 def unplanned_repeats(events: np.ndarray, plan: np.ndarray | None) -> int:
     """Bars the model sampled (not copied by `plan`) that equal an earlier bar exactly: loops no form asked for."""
-    cells: set[bytes] = set()
+    seen: set[bytes] = set()
     repeats = 0
-    for bar in range(len(events) // STEPS_PER_BAR):
-        start = bar * STEPS_PER_BAR
-        cell = np.asarray(events[start:start + STEPS_PER_BAR], dtype=np.int16).tobytes()
-        repeats += cell in cells and (plan is None or plan[start] < 0)
-        cells.add(cell)
+    for bar, cell in enumerate(bar_cells(events)):
+        repeats += cell in seen and (plan is None or plan[bar * STEPS_PER_BAR] < 0)
+        seen.add(cell)
     return repeats
